@@ -1,0 +1,2 @@
+// The Pulumi program: built in components/ (see README). Filled by the platform work.
+export {};

@@ -1,0 +1,575 @@
+/**
+ * Finds every container image a Kubernetes object will pull, without a list of
+ * kinds: the object is walked as plain data and each place that holds an image
+ * is recognised by its shape. The same walk rewrites: a `Mapper` may return a
+ * replacement for each image it is shown, and the walk writes it in place,
+ * re-encoding embedded JSON/YAML payloads so that their format is kept.
+ *
+ * Places (see README "What counts as an image"):
+ * - `image` of every entry of `containers` / `initContainers` / `ephemeralContainers`, at any depth;
+ * - every key whose name says it holds an image (`image`, `cacheImage`, `FRONTEND_IMAGE`,
+ *   `imageGroupOne`, ...), with string, list or `{value, options}` values;
+ * - an `image` without a version beside `default*ImageVersion` keys: one image per version (KServe);
+ * - `hub` + `tag` scopes (Istio's injector values): short image names below them are `hub/name:tag`;
+ * - env entries with an image-named variable, and `--*image[=| ]VALUE` in args/command;
+ * - string values holding JSON or YAML (ConfigMap/Secret payloads, base64 in Secret `data`),
+ *   parsed and walked; text that does not parse (Go templates) is scanned for `image:` lines;
+ * - code that falls back to a default image unless an env var is set
+ *   (`os.environ.get("FRONTEND_IMAGE", "gcr.io/...")`): recorded as a code default.
+ */
+import { ImageReference, parseReference, InvalidReferenceError } from "./reference";
+import { loadYaml, dumpDocument } from "./yamlstream";
+import { replaceTokens, deepEqual } from "./text";
+
+/** Where a finding came from. */
+export type PlaceKind =
+    | "container"     // containers[].image
+    | "field"         // an image-named key anywhere
+    | "versioned"     // image + defaultImageVersion (one finding per version)
+    | "hub"           // hub/name:tag
+    | "env"           // env var value
+    | "arg"           // container args/command
+    | "template"      // `image:` line in a payload that does not parse
+    | "code-default"; // default in code, overridable by an env var
+
+/** The Kubernetes object a finding belongs to. */
+export interface ObjectId {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly namespace?: string;
+    readonly name: string;
+}
+
+/** One image reference found in an object. */
+export interface Finding {
+    /** Normalised reference (`docker.io/library/busybox:1.28`), or the raw text when invalid. */
+    readonly reference: string;
+    /** Parsed reference; absent when invalid. */
+    readonly ref?: ImageReference;
+    /** Why the text is not a valid reference. */
+    readonly error?: string;
+    /** The text as written in the object. */
+    readonly raw: string;
+    readonly kind: PlaceKind;
+    readonly object: ObjectId;
+    /** Path inside the object: `spec.template.spec.containers[0].image`, `data.config(yaml).x`. */
+    readonly path: string;
+    /** For code defaults: the env var that overrides the default; for env findings: the variable. */
+    readonly envVar?: string;
+    /** For code defaults: the ConfigMap key holding the code. */
+    readonly documentIndex?: number;
+}
+
+/** What the walk shows a mapper. */
+export interface Candidate {
+    readonly kind: PlaceKind;
+    /** The text that would be replaced: a reference, a repository without version, or a hub. */
+    readonly raw: string;
+    /** The image references this place stands for (several for versioned images and hubs). */
+    readonly refs: ImageReference[];
+}
+
+/** Returns the replacement for `candidate.raw`, or undefined to keep it. */
+export type Mapper = (candidate: Candidate) => string | undefined;
+
+const CONTAINER_LISTS = new Set(["containers", "initContainers", "ephemeralContainers"]);
+const SKIPPED_KEYS = new Set(["openAPIV3Schema"]);
+/** Words that, right after "image", make a key describe an image instead of holding one. */
+const IMAGE_QUALIFIERS = new Set(["group", "groups", "options", "list", "ref", "reference", "uri", "url", "name"]);
+const VERSION_KEY = /^default\w*ImageVersion$/;
+/** A value that is filled in at run time: templates and variable references. */
+const DYNAMIC_VALUE = /\{\{|\$\(|\$\{|\$[A-Za-z_]|<[A-Za-z_]+>/;
+
+/** Splits a key into lower-case words: `cacheImage` → cache,image; `FRONTEND_IMAGE` → frontend,image. */
+export function keyWords(key: string): string[] {
+    return key
+        .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+        .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+        .split(/[^A-Za-z0-9]+/)
+        .filter((w) => w !== "")
+        .map((w) => w.toLowerCase());
+}
+
+/** True when a key's name says it holds an image: its last word is image(s), or image is followed by a qualifier (`imageGroupOne`). */
+export function isImageKey(key: string): boolean {
+    const words = keyWords(key);
+    if (words.length === 0) return false;
+    const last = words[words.length - 1];
+    if (last === "image" || last === "images") return true;
+    const i = words.findIndex((w) => w === "image" || w === "images");
+    return i >= 0 && i + 1 < words.length && IMAGE_QUALIFIERS.has(words[i + 1]);
+}
+
+function objectId(value: unknown): ObjectId {
+    const o = (value ?? {}) as Record<string, any>;
+    const meta = (o.metadata ?? {}) as Record<string, any>;
+    return {
+        apiVersion: String(o.apiVersion ?? ""),
+        kind: String(o.kind ?? ""),
+        namespace: meta.namespace !== undefined ? String(meta.namespace) : undefined,
+        name: String(meta.name ?? meta.generateName ?? ""),
+    };
+}
+
+/** `Deployment kubeflow/ml-pipeline` */
+export function describeObject(id: ObjectId): string {
+    return `${id.kind || "<no kind>"} ${id.namespace ? id.namespace + "/" : ""}${id.name || "<no name>"}`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function keyPath(base: string, key: string): string {
+    const seg = /^[A-Za-z_$][\w$-]*$/.test(key) ? key : JSON.stringify(key);
+    if (base === "") return /^[A-Za-z_$]/.test(seg) ? seg : `[${seg}]`;
+    return seg.startsWith("\"") ? `${base}[${seg}]` : `${base}.${seg}`;
+}
+
+interface HubScope {
+    readonly holder: Record<string, unknown>;
+    readonly hub: string;
+    readonly tag?: string;
+    readonly path: string;
+    readonly refs: ImageReference[];
+    readonly paths: string[];
+}
+
+/** State of one walk over one top-level object. */
+class Walk {
+    readonly findings: Finding[] = [];
+    /** raw → replacement, for the token rewrite of the document's text. */
+    readonly replacements = new Map<string, string>();
+    conflict = false;
+    changed = false;
+
+    constructor(readonly object: ObjectId, readonly mapper: Mapper | undefined, readonly documentIndex: number) {}
+
+    private record(kind: PlaceKind, raw: string, path: string, ref?: ImageReference, error?: string, envVar?: string): void {
+        this.findings.push({
+            reference: ref ? ref.normalized : raw,
+            ref,
+            error,
+            raw,
+            kind,
+            object: this.object,
+            path,
+            envVar,
+            documentIndex: this.documentIndex,
+        });
+    }
+
+    /** Offers a candidate to the mapper and remembers the replacement. */
+    private map(candidate: Candidate): string | undefined {
+        if (!this.mapper) return undefined;
+        const out = this.mapper(candidate);
+        if (out === undefined || out === candidate.raw) return undefined;
+        this.noteReplacement(candidate.raw, out);
+        return out;
+    }
+
+    /** Remembers that `from` became `to` (also for replacements made inside a payload). */
+    noteReplacement(from: string, to: string): void {
+        const previous = this.replacements.get(from);
+        if (previous !== undefined && previous !== to) this.conflict = true;
+        this.replacements.set(from, to);
+        this.changed = true;
+    }
+
+    /** A full reference at `path`; returns the replacement text, if any. */
+    reference(kind: PlaceKind, raw: string, path: string, strict: boolean, envVar?: string): string | undefined {
+        const value = raw.trim();
+        if (value === "" || DYNAMIC_VALUE.test(value)) return undefined;
+        let ref: ImageReference;
+        try {
+            ref = parseReference(value);
+        } catch (e) {
+            if (!(e instanceof InvalidReferenceError)) throw e;
+            if (strict) this.record(kind, value, path, undefined, e.reason, envVar);
+            return undefined;
+        }
+        this.record(kind, value, path, ref, undefined, envVar);
+        const out = this.map({ kind, raw: value, refs: [ref] });
+        return out === undefined ? undefined : raw.replace(value, out);
+    }
+
+    /** A repository with one image per sibling version key (KServe runtimes). */
+    versioned(raw: string, versions: string[], path: string): string | undefined {
+        const refs: ImageReference[] = [];
+        for (const version of versions) {
+            const text = `${raw}:${version}`;
+            try {
+                const ref = parseReference(text);
+                refs.push(ref);
+                this.record("versioned", text, path, ref);
+            } catch (e) {
+                if (!(e instanceof InvalidReferenceError)) throw e;
+                this.record("versioned", text, path, undefined, e.reason);
+            }
+        }
+        return refs.length ? this.map({ kind: "versioned", raw, refs }) : undefined;
+    }
+
+    /** A short image name below a hub: `hub/name:tag`. */
+    hubImage(scope: HubScope, name: string, path: string): void {
+        const text = `${scope.hub}/${name}` + (scope.tag !== undefined ? `:${scope.tag}` : "");
+        try {
+            const ref = parseReference(text);
+            scope.refs.push(ref);
+            scope.paths.push(path);
+            this.record("hub", text, `${path} (with ${scope.path})`, ref);
+        } catch (e) {
+            if (!(e instanceof InvalidReferenceError)) throw e;
+            this.record("hub", text, path, undefined, e.reason);
+        }
+    }
+
+    finishHub(scope: HubScope): void {
+        if (scope.refs.length === 0) return;
+        const out = this.map({ kind: "hub", raw: scope.hub, refs: scope.refs });
+        if (out !== undefined) scope.holder.hub = out;
+    }
+
+    /** A default image in code; the mapper may rewrite the default too (the env var is set on the workload). */
+    codeDefault(envVar: string, raw: string, path: string): string | undefined {
+        let ref: ImageReference;
+        try {
+            ref = parseReference(raw);
+        } catch (e) {
+            if (!(e instanceof InvalidReferenceError)) throw e;
+            return undefined; // code is scanned loosely: a non-reference default is not an image
+        }
+        this.record("code-default", raw, path, ref, undefined, envVar);
+        return this.map({ kind: "code-default", raw, refs: [ref] });
+    }
+}
+
+interface Context {
+    readonly walk: Walk;
+    readonly path: string;
+    readonly hub?: HubScope;
+    /** Inside a Secret's `data`: values are base64. */
+    readonly base64?: boolean;
+    /** The node is an entry of a container list, whose `image` was taken already. */
+    readonly container?: boolean;
+}
+
+/** Returns the new value for a string leaf that is an image-named key's value, list item or `{value}`. */
+function imageValue(ctx: Context, kind: PlaceKind, value: string, path: string): string | undefined {
+    if (ctx.hub && !value.includes("/") && !value.includes(":") && !value.includes("@") && value.trim() !== "" && !DYNAMIC_VALUE.test(value)) {
+        ctx.walk.hubImage(ctx.hub, value, path);
+        return undefined;
+    }
+    return ctx.walk.reference(kind, value, path, true);
+}
+
+/** Walks an object or array in place. */
+function walkNode(node: unknown, ctx: Context): void {
+    if (Array.isArray(node)) {
+        for (let i = 0; i < node.length; i++) {
+            const item = node[i];
+            const path = `${ctx.path}[${i}]`;
+            if (typeof item === "string") {
+                const out = payload(item, { ...ctx, path });
+                if (out !== undefined) node[i] = out;
+            } else walkNode(item, { walk: ctx.walk, path, hub: ctx.hub });
+        }
+        return;
+    }
+    if (!isPlainObject(node)) return;
+    let hub = ctx.hub;
+    let ownHub: HubScope | undefined;
+    const global = node.global;
+    const hubHolder = typeof node.hub === "string" ? node : isPlainObject(global) && typeof global.hub === "string" ? global : undefined;
+    if (hubHolder && typeof hubHolder.hub === "string" && hubHolder.hub.trim() !== "") {
+        const tag = hubHolder.tag;
+        const holderPath = hubHolder === node ? ctx.path : keyPath(ctx.path, "global");
+        ownHub = hub = {
+            holder: hubHolder,
+            hub: hubHolder.hub,
+            tag: typeof tag === "string" || typeof tag === "number" ? String(tag) : undefined,
+            path: keyPath(holderPath, "hub"),
+            refs: [],
+            paths: [],
+        };
+    }
+    const versions = Object.keys(node).filter((k) => VERSION_KEY.test(k) && typeof node[k] === "string").map((k) => node[k] as string);
+    for (const key of Object.keys(node)) {
+        if (SKIPPED_KEYS.has(key)) continue;
+        const value = node[key];
+        const path = keyPath(ctx.path, key);
+        const child: Context = { walk: ctx.walk, path, hub };
+        if (ctx.base64 && typeof value === "string") {
+            const out = payload(value, { ...child, base64: true });
+            if (out !== undefined) node[key] = out;
+            continue;
+        }
+        if (ctx.container && key === "image") continue; // taken as the container's image
+        if (CONTAINER_LISTS.has(key) && Array.isArray(value)) {
+            value.forEach((container, i) => {
+                const cpath = `${path}[${i}]`;
+                if (isPlainObject(container) && typeof container.image === "string") {
+                    const out = ctx.walk.reference("container", container.image, `${cpath}.image`, true);
+                    if (out !== undefined) container.image = out;
+                }
+                walkNode(container, { ...child, path: cpath, hub: undefined, container: true });
+            });
+            continue;
+        }
+        if (isImageKey(key)) {
+            if (typeof value === "string") {
+                let out: string | undefined;
+                const bare = value.trim();
+                if (versions.length > 0 && bare !== "" && !DYNAMIC_VALUE.test(bare) && !/[:@]/.test(bare.slice(bare.lastIndexOf("/") + 1))) {
+                    out = ctx.walk.versioned(bare, versions, path);
+                } else {
+                    out = imageValue(child, "field", value, path);
+                }
+                if (out !== undefined) node[key] = out;
+            } else if (Array.isArray(value)) {
+                value.forEach((item, i) => {
+                    if (typeof item === "string") {
+                        const out = imageValue(child, "field", item, `${path}[${i}]`);
+                        if (out !== undefined) value[i] = out;
+                    } else walkImageParent(item, { ...child, path: `${path}[${i}]` });
+                });
+            } else walkImageParent(value, child);
+            continue;
+        }
+        if (key === "env" && Array.isArray(value)) {
+            walkEnv(value, child);
+            continue;
+        }
+        if ((key === "args" || key === "command") && Array.isArray(value)) {
+            walkArgs(value, child);
+            continue;
+        }
+        if (typeof value === "string") {
+            const out = payload(value, child);
+            if (out !== undefined) node[key] = out;
+        } else {
+            walkNode(value, child);
+        }
+    }
+    if (ownHub) ctx.walk.finishHub(ownHub);
+}
+
+/** Below an image-named key: `{value: ref, options: [ref, ...]}` style objects. */
+function walkImageParent(node: unknown, ctx: Context): void {
+    if (!isPlainObject(node)) {
+        walkNode(node, ctx);
+        return;
+    }
+    for (const key of Object.keys(node)) {
+        const value = node[key];
+        const path = keyPath(ctx.path, key);
+        if (key === "value" || key === "default" || isImageKey(key)) {
+            if (typeof value === "string") {
+                const out = imageValue(ctx, "field", value, path);
+                if (out !== undefined) node[key] = out;
+                continue;
+            }
+        }
+        if ((key === "options" || key === "values" || isImageKey(key)) && Array.isArray(value)) {
+            value.forEach((item, i) => {
+                if (typeof item === "string") {
+                    const out = imageValue(ctx, "field", item, `${path}[${i}]`);
+                    if (out !== undefined) value[i] = out;
+                } else walkImageParent(item, { ...ctx, path: `${path}[${i}]` });
+            });
+            continue;
+        }
+        walkNode(value, { ...ctx, path });
+    }
+}
+
+function walkEnv(list: unknown[], ctx: Context): void {
+    list.forEach((entry, i) => {
+        const path = `${ctx.path}[${i}]`;
+        if (isPlainObject(entry) && typeof entry.name === "string" && typeof entry.value === "string" && isImageKey(entry.name)) {
+            const out = ctx.walk.reference("env", entry.value, `${path}.value`, true, entry.name);
+            if (out !== undefined) entry.value = out;
+            return;
+        }
+        walkNode(entry, { ...ctx, path });
+    });
+}
+
+const FLAG_EQUALS = /^(--?)([A-Za-z0-9][\w.-]*)=(.*)$/s;
+const FLAG_ALONE = /^--?([A-Za-z0-9][\w.-]*)$/;
+/** `--some-image=ref` or `--some-image ref` inside a shell command line. */
+const FLAG_IN_TEXT = /(^|\s)(--?[A-Za-z0-9][\w.-]*)(=|\s+)([^\s"'`;|&]+)/g;
+
+function walkArgs(list: unknown[], ctx: Context): void {
+    for (let i = 0; i < list.length; i++) {
+        const item = list[i];
+        const path = `${ctx.path}[${i}]`;
+        if (typeof item !== "string") {
+            walkNode(item, { ...ctx, path });
+            continue;
+        }
+        const eq = FLAG_EQUALS.exec(item);
+        if (eq && isImageKey(eq[2])) {
+            const out = ctx.walk.reference("arg", eq[3], path, true);
+            if (out !== undefined) list[i] = `${eq[1]}${eq[2]}=${out}`;
+            continue;
+        }
+        const alone = FLAG_ALONE.exec(item);
+        if (alone && isImageKey(alone[1]) && typeof list[i + 1] === "string") {
+            const out = ctx.walk.reference("arg", list[i + 1] as string, `${ctx.path}[${i + 1}]`, true);
+            if (out !== undefined) list[i + 1] = out;
+            i++;
+            continue;
+        }
+        if (/\s/.test(item)) {
+            let changed = false;
+            const next = item.replace(FLAG_IN_TEXT, (all, lead: string, flag: string, sep: string, value: string) => {
+                if (!isImageKey(flag.replace(/^-+/, ""))) return all;
+                const out = ctx.walk.reference("arg", value, path, true);
+                if (out === undefined) return all;
+                changed = true;
+                return `${lead}${flag}${sep}${out}`;
+            });
+            if (changed) list[i] = next;
+            else {
+                const out = payload(item, { ...ctx, path });
+                if (out !== undefined) list[i] = out;
+            }
+        }
+    }
+}
+
+const TEMPLATE_IMAGE_LINE = /^(\s*(?:-\s+)?["']?image["']?\s*:\s*)(["']?)([^\s"'#{},]+)\2\s*,?\s*(?:#.*)?$/gm;
+/** `getenv("X_IMAGE", "default")`, `os.environ.get('X_IMAGE', 'default')`, `envOr("X_IMAGE", "default")`... */
+const CODE_DEFAULT = /\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*,\s*["']([^"'\s]+)["']\s*\)/g;
+
+/**
+ * A string leaf that may hold a payload: JSON or YAML is parsed and walked; text that
+ * does not parse is scanned for `image:` lines and code defaults. Returns the new text.
+ */
+function payload(text: string, ctx: Context): string | undefined {
+    let body = text;
+    if (ctx.base64) {
+        const decoded = decodeBase64Text(text);
+        if (decoded === undefined) return undefined;
+        body = decoded;
+    }
+    const trimmed = body.trim();
+    const structured = trimmed.startsWith("{") || trimmed.startsWith("[");
+    if (!structured && !body.includes("\n")) return undefined;
+    let parsed: unknown;
+    let format: "json" | "yaml" | undefined;
+    if (structured) {
+        try {
+            parsed = JSON.parse(body);
+            format = "json";
+        } catch {
+            /* not JSON: YAML flow style, or text */
+        }
+    }
+    if (format === undefined && body.includes("\n")) {
+        try {
+            parsed = loadYaml(body);
+            format = "yaml";
+        } catch {
+            /* not YAML either: text */
+        }
+    }
+    let out: string | undefined;
+    if (format !== undefined && (Array.isArray(parsed) || isPlainObject(parsed))) {
+        const inner = new Walk(ctx.walk.object, ctx.walk.mapper, ctx.walk.documentIndex);
+        walkNode(parsed, { walk: inner, path: `${ctx.path}(${format})` });
+        ctx.walk.findings.push(...inner.findings);
+        if (inner.changed) {
+            for (const [from, to] of inner.replacements) ctx.walk.noteReplacement(from, to);
+            out = reencode(body, parsed, format, inner);
+        }
+    } else {
+        out = scanText(body, ctx);
+    }
+    if (out === undefined) return undefined;
+    return ctx.base64 ? Buffer.from(out, "utf8").toString("base64") : out;
+}
+
+/**
+ * Text that is no JSON or YAML (Go templates of YAML, JSON with comments, code):
+ * `image:` lines and code defaults. Their replacements are made token by token.
+ */
+function scanText(body: string, ctx: Context): string | undefined {
+    const lineOf = (offset: number) => body.slice(0, offset).split("\n").length;
+    const replacements = new Map<string, string>();
+    for (const m of body.matchAll(TEMPLATE_IMAGE_LINE)) {
+        const out = ctx.walk.reference("template", m[3], `${ctx.path}(text):line ${lineOf(m.index ?? 0)}`, false);
+        if (out !== undefined) replacements.set(m[3], out);
+    }
+    for (const m of body.matchAll(CODE_DEFAULT)) {
+        if (!isImageKey(m[1])) continue;
+        const out = ctx.walk.codeDefault(m[1], m[2], `${ctx.path}(code):line ${lineOf(m.index ?? 0)}`);
+        if (out !== undefined) replacements.set(m[2], out);
+    }
+    return replacements.size > 0 ? replaceTokens(body, replacements) : undefined;
+}
+
+/**
+ * New payload text after its tree was rewritten. The fast, format-keeping way
+ * replaces the image tokens in the text and checks that the text parses to the
+ * rewritten tree; if it does not, the tree is serialised again in the same format.
+ */
+function reencode(body: string, tree: unknown, format: "json" | "yaml", walk: Walk): string {
+    if (!walk.conflict) {
+        const candidate = replaceTokens(body, walk.replacements);
+        try {
+            const reparsed = format === "json" ? JSON.parse(candidate) : loadYaml(candidate);
+            if (deepEqual(reparsed, tree)) return candidate;
+        } catch {
+            /* fall through to serialising */
+        }
+    }
+    if (format === "json") {
+        const indent = /^[{[]\s*\n([ \t]+)/.exec(body)?.[1] ?? "";
+        return JSON.stringify(tree, null, indent) + (body.endsWith("\n") ? "\n" : "");
+    }
+    // A YAML payload whose tokens could not be replaced in place is written again by js-yaml.
+    return dumpDocument(tree);
+}
+
+function decodeBase64Text(text: string): string | undefined {
+    if (!/^[A-Za-z0-9+/=\s]+$/.test(text)) return undefined;
+    const decoded = Buffer.from(text, "base64").toString("utf8");
+    if (decoded.includes("\uFFFD") || /[\x00-\x08\x0E-\x1F]/.test(decoded)) return undefined;
+    return decoded;
+}
+
+/** The result of walking one object. */
+export interface WalkResult {
+    readonly findings: Finding[];
+    /** True when the mapper replaced something (the object was changed in place). */
+    readonly changed: boolean;
+    /** raw → replacement pairs used, for rewriting the object's source text. */
+    readonly replacements: ReadonlyMap<string, string>;
+    /** True when one raw text was given two replacements (the text cannot be patched token by token). */
+    readonly conflict: boolean;
+}
+
+/**
+ * Walks one Kubernetes object. Without a mapper it only finds; with one, it
+ * rewrites the object in place (so pass a copy if the original is still needed).
+ */
+export function walkObject(value: unknown, mapper?: Mapper, documentIndex = 0): WalkResult {
+    const walk = new Walk(objectId(value), mapper, documentIndex);
+    const root = { walk, path: "" } as Context;
+    if (isPlainObject(value) && (value.kind === "Secret") && isPlainObject(value.data)) {
+        // Secret `data` values are base64: decoded, walked as payloads, encoded again.
+        const { data, ...rest } = value;
+        walkNode(rest, root);
+        walkNode(data, { ...root, path: "data", base64: true });
+    } else {
+        walkNode(value, root);
+    }
+    return { findings: walk.findings, changed: walk.changed, replacements: walk.replacements, conflict: walk.conflict };
+}
+
+/** Finds the images of one object. */
+export function findImages(value: unknown, documentIndex = 0): Finding[] {
+    return walkObject(value, undefined, documentIndex).findings;
+}
