@@ -1,0 +1,29 @@
+/**
+ * The stack config, read once and validated up front (lib/settings.ts):
+ * every problem is reported together, naming its key.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { parseSettings, kfstackConfig, Settings } from "../lib/settings";
+import { PlatformUser } from "./kubeflowPlatform";
+
+export interface StackConfig {
+    readonly settings: Settings;
+    /** Dex users with their passwords as Pulumi secrets. */
+    readonly users: PlatformUser[];
+}
+
+/** Reads every `kfstack:*` key of the stack. `baseDir` resolves relative paths (the project folder). */
+export function readStackConfig(baseDir: string = process.cwd()): StackConfig {
+    const raw = kfstackConfig(pulumi.runtime.allConfig());
+    const settings = parseSettings(raw, baseDir);
+    const rawUsers = (Array.isArray(raw.users) ? raw.users : []) as { password?: unknown }[];
+    const users: PlatformUser[] = settings.users
+        .map((u, i) => ({ u, password: rawUsers[i]?.password }))
+        .filter(({ password }) => typeof password === "string")
+        .map(({ u, password }) => ({ email: u.email, username: u.username, password: pulumi.secret(password as string) }));
+    const missing = settings.users.filter((u) => !u.hasPassword).map((u) => u.email);
+    if (missing.length > 0) {
+        throw new Error(`kfstack:users: no password for ${missing.join(", ")}; set each with: pulumi config set --secret --path 'kfstack:users[N].password'`);
+    }
+    return { settings, users };
+}

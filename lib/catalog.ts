@@ -1,0 +1,254 @@
+/**
+ * The app catalog of a Kubeflow release, read from the release itself: the
+ * `resources` of its `example/kustomization.yaml`, each path a named app.
+ *
+ * Nothing here knows a release. App names come from the path's shape (apps/,
+ * applications/, common/, contrib/ all work); ordering comes from the data
+ * (which app defines the CRDs and namespaces another uses) plus the install
+ * phases (cert-manager → istio → auth → knative → kubeflow apps → user
+ * namespaces), which are declared by app name.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { InputError, loadYaml } from "./yamlstream";
+import { kustomizationFile, isRemote } from "./kustomize";
+
+/** One app of a release. */
+export interface AppSpec {
+    /** `cert-manager`, `istio-install`, `pipeline`, `jupyter-web-app`, ... */
+    readonly name: string;
+    /** Absolute path of the kustomization. */
+    readonly path: string;
+    /** The path as the release's example wrote it. */
+    readonly entry: string;
+}
+
+/** Path segments that say "variant of this app", not "which app". */
+const VARIANT_SEGMENTS = new Set(["base", "overlays", "upstream", "env", "installs", "options", "default", "components"]);
+/** Top folders of kubeflow/manifests layouts over the years. */
+const TOP_FOLDERS = new Set(["apps", "applications", "common", "contrib", "experimental"]);
+
+/**
+ * The app name of a path: its last segment before the variant segments, with
+ * version suffixes dropped (`istio-1-22/istio-crds/base` → `istio-crds`,
+ * `apps/pipeline/upstream/env/...` → `pipeline`, `contrib/kserve/kserve` → `kserve`).
+ */
+export function appNameOf(entry: string): string {
+    const segments = entry.split("/").filter((s) => s !== "" && s !== "." && s !== "..");
+    while (segments.length > 1 && TOP_FOLDERS.has(segments[0])) segments.shift();
+    const cut = segments.findIndex((s, i) => i > 0 && VARIANT_SEGMENTS.has(s));
+    const named = cut > 0 ? segments.slice(0, cut) : segments;
+    const strip = (s: string) => s.replace(/-\d+(-\d+)*$/, "").replace(/-v\d+(\.\d+)*$/, "");
+    return strip(named[named.length - 1]);
+}
+
+/** Reads the app catalog from a release's example kustomization. */
+export function readCatalog(manifestsDir: string, exampleDir = "example"): AppSpec[] {
+    const root = path.resolve(manifestsDir);
+    if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
+        throw new InputError(`manifests directory ${manifestsDir} does not exist; set kfstack:manifests.path to a checkout of kubeflow/manifests`);
+    }
+    const example = path.join(root, exampleDir);
+    const file = kustomizationFile(example);
+    if (!file) {
+        throw new InputError(`${example} has no kustomization.yaml; kfstack:manifests.path must be the root of a kubeflow/manifests checkout (with example/)`);
+    }
+    let parsed: any;
+    try {
+        parsed = loadYaml(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new InputError(`${file}: invalid YAML: ${(e as Error).message.split("\n")[0]}`);
+    }
+    const resources: unknown[] = [...(parsed?.resources ?? []), ...(parsed?.bases ?? [])];
+    const apps: AppSpec[] = [];
+    const names = new Map<string, string>();
+    for (const r of resources) {
+        if (typeof r !== "string") continue;
+        if (isRemote(r)) throw new InputError(`${file}: remote resource ${r} is not an app path; check it out locally and list its path`);
+        let name = appNameOf(r);
+        if (names.has(name)) {
+            // Two paths, one name: qualify both with their parent folder.
+            name = r.split("/").filter((s) => s && s !== "..").slice(-2).join("-");
+        }
+        names.set(name, r);
+        apps.push({ name, path: path.resolve(example, r), entry: r });
+    }
+    if (apps.length === 0) throw new InputError(`${file} lists no resources; is this a kubeflow/manifests example?`);
+    return apps;
+}
+
+/** Install phases, by app name. Unknown names are Kubeflow apps. */
+export const PHASES: { readonly name: string; readonly match: RegExp }[] = [
+    { name: "cert-manager", match: /^cert-manager$/ },
+    { name: "istio", match: /^(istio|cluster-local-gateway)/ },
+    { name: "auth", match: /^(dex|oauth2-proxy|kubeflow-issuer)$/ },
+    { name: "knative", match: /^knative/ },
+    { name: "kubeflow", match: /.*/ },
+];
+/** Apps that set up user namespaces come last. */
+export const USER_NAMESPACE_APPS = /^user-(namespace|profiles)$/;
+
+export function phaseOf(app: string): number {
+    if (USER_NAMESPACE_APPS.test(app)) return PHASES.length;
+    return PHASES.findIndex((p) => p.match.test(app));
+}
+
+/** The minimal view of a Kubernetes object planning needs. */
+export interface K8sObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; [k: string]: unknown };
+    [k: string]: unknown;
+}
+
+/** `apiVersion/Kind/namespace/name`: unique in a cluster. */
+export function objectKey(o: K8sObject): string {
+    return `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+}
+
+/** `group/Kind` of the CRD that defines a kind: `kubeflow.org/Profile`. */
+export function groupKind(apiVersion: string, kind: string): string {
+    const slash = apiVersion.indexOf("/");
+    return `${slash < 0 ? "" : apiVersion.slice(0, slash)}/${kind}`;
+}
+
+function crdGroupKind(o: K8sObject): string | undefined {
+    if (o.kind !== "CustomResourceDefinition") return undefined;
+    const spec = (o as any).spec;
+    return spec?.group && spec?.names?.kind ? `${spec.group}/${spec.names.kind}` : undefined;
+}
+
+const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
+const WEBHOOKS = new Set(["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]);
+
+/**
+ * Dependencies inside one app: a CR on its CRD, a namespaced object on its
+ * Namespace, and webhook configurations on the app's workloads (so a webhook
+ * is registered only once the pod that serves it is up — the reason for
+ * the retry loop people use today).
+ */
+export function planApp(objects: K8sObject[]): Map<string, string[]> {
+    const crds = new Map<string, string>();
+    const namespaces = new Map<string, string>();
+    const workloads: string[] = [];
+    for (const o of objects) {
+        const gk = crdGroupKind(o);
+        if (gk) crds.set(gk, objectKey(o));
+        if (o.kind === "Namespace" && o.apiVersion === "v1") namespaces.set(o.metadata.name, objectKey(o));
+        if (WORKLOADS.has(o.kind)) workloads.push(objectKey(o));
+    }
+    const plan = new Map<string, string[]>();
+    for (const o of objects) {
+        const deps: string[] = [];
+        const crd = crds.get(groupKind(o.apiVersion, o.kind));
+        if (crd && crd !== objectKey(o)) deps.push(crd);
+        const ns = o.metadata.namespace && namespaces.get(o.metadata.namespace);
+        if (ns) deps.push(ns);
+        if (WEBHOOKS.has(o.kind)) deps.push(...workloads);
+        plan.set(objectKey(o), deps);
+    }
+    return plan;
+}
+
+/** What an app provides and uses, for ordering apps. */
+export interface AppFacts {
+    readonly name: string;
+    readonly objects: K8sObject[];
+}
+
+/**
+ * App-level dependencies: on the app that defines each CRD an app uses, on
+ * the app that creates each namespace it writes into, and on the apps of the
+ * previous install phase. An edge that would close a cycle is left out (data
+ * wins over phases); a cycle in the data itself is an error naming the apps.
+ */
+export function planApps(apps: AppFacts[]): Map<string, string[]> {
+    const crdOwner = new Map<string, string>();
+    const nsOwner = new Map<string, string>();
+    for (const a of apps) {
+        for (const o of a.objects) {
+            const gk = crdGroupKind(o);
+            if (gk && !crdOwner.has(gk)) crdOwner.set(gk, a.name);
+            if (o.kind === "Namespace" && o.apiVersion === "v1" && !nsOwner.has(o.metadata.name)) nsOwner.set(o.metadata.name, a.name);
+        }
+    }
+    const deps = new Map<string, Set<string>>(apps.map((a) => [a.name, new Set<string>()]));
+    for (const a of apps) {
+        const mine = deps.get(a.name) as Set<string>;
+        for (const o of a.objects) {
+            const owner = crdOwner.get(groupKind(o.apiVersion, o.kind));
+            if (owner && owner !== a.name) mine.add(owner);
+            const ns = o.metadata.namespace ? nsOwner.get(o.metadata.namespace) : undefined;
+            if (ns && ns !== a.name) mine.add(ns);
+        }
+    }
+    const reaches = (from: string, to: string): boolean => {
+        const stack = [from];
+        const seen = new Set<string>();
+        while (stack.length) {
+            const n = stack.pop() as string;
+            if (n === to) return true;
+            if (seen.has(n)) continue;
+            seen.add(n);
+            stack.push(...(deps.get(n) ?? []));
+        }
+        return false;
+    };
+    for (const a of apps) {
+        if ([...(deps.get(a.name) ?? [])].some((d) => reaches(d, a.name))) {
+            const cycle = [...(deps.get(a.name) ?? [])].filter((d) => reaches(d, a.name));
+            throw new InputError(`apps ${a.name} and ${cycle.join(", ")} depend on each other (CRDs or namespaces defined in one, used in the other); disable one or add its CRDs to the other`);
+        }
+    }
+    // Phase edges: each app after the apps of the nearest earlier phase that has any.
+    const byPhase = new Map<number, string[]>();
+    for (const a of apps) byPhase.set(phaseOf(a.name), [...(byPhase.get(phaseOf(a.name)) ?? []), a.name]);
+    const phases = [...byPhase.keys()].sort((x, y) => x - y);
+    for (const a of apps) {
+        const i = phases.indexOf(phaseOf(a.name));
+        if (i <= 0) continue;
+        for (const before of byPhase.get(phases[i - 1]) ?? []) {
+            if (!reaches(before, a.name)) (deps.get(a.name) as Set<string>).add(before);
+        }
+    }
+    return new Map([...deps].map(([k, v]) => [k, [...v].sort()]));
+}
+
+/** Apps in an order where each comes after its dependencies (stable: catalog order among equals). */
+export function topoOrder(names: string[], deps: Map<string, string[]>): string[] {
+    const out: string[] = [];
+    const done = new Set<string>();
+    const visit = (n: string, trail: string[]) => {
+        if (done.has(n)) return;
+        if (trail.includes(n)) throw new InputError(`dependency cycle: ${[...trail, n].join(" → ")}`);
+        for (const d of deps.get(n) ?? []) visit(d, [...trail, n]);
+        done.add(n);
+        out.push(n);
+    };
+    names.forEach((n) => visit(n, []));
+    return out;
+}
+
+/**
+ * Objects rendered by more than one app are registered once, by the first app
+ * in install order; the others drop them, with a warning naming both apps.
+ */
+export function dedupe(apps: AppFacts[]): { apps: AppFacts[]; warnings: string[] } {
+    const owner = new Map<string, string>();
+    const warnings: string[] = [];
+    const out = apps.map((a) => {
+        const kept: K8sObject[] = [];
+        for (const o of a.objects) {
+            const key = objectKey(o);
+            const first = owner.get(key);
+            if (first === undefined) {
+                owner.set(key, a.name);
+                kept.push(o);
+            } else if (first !== a.name) {
+                warnings.push(`${o.kind} ${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name} is rendered by apps ${first} and ${a.name}; registered once, by ${first}`);
+            }
+        }
+        return { name: a.name, objects: kept };
+    });
+    return { apps: out, warnings };
+}

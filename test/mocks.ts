@@ -1,0 +1,99 @@
+/**
+ * Pulumi mocks for unit tests: every registered resource is recorded, and an
+ * invoke nobody mocked fails the test instead of returning nothing.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Recorded {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: any;
+    readonly provider?: string;
+    /** True when some input was a secret. */
+    readonly secret?: boolean;
+}
+
+/** Pulumi's marker of a serialised secret value. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecretValue(v: any): boolean {
+    return !!v && typeof v === "object" && v["4dabf18193072939515e22adb298388d"] === SECRET_SIG;
+}
+
+/** Inputs with secret wrappers replaced by their values (tests read them; the flag says they were secret). */
+export function reveal(v: any): any {
+    if (isSecretValue(v)) return reveal(v.value);
+    if (Array.isArray(v)) return v.map(reveal);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+    return v;
+}
+
+function hasSecret(v: any): boolean {
+    if (isSecretValue(v)) return true;
+    if (v && typeof v === "object") return Object.values(v).some(hasSecret);
+    return false;
+}
+
+export class RecordingMocks implements pulumi.runtime.Mocks {
+    readonly resources: Recorded[] = [];
+    constructor(private readonly invokes: Record<string, (args: any) => Record<string, any>> = {}) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+        this.resources.push({ type: args.type, name: args.name, inputs: reveal(args.inputs), provider: args.provider, secret: hasSecret(args.inputs) });
+        return { id: `${args.name}-id`, state: args.inputs };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        const handler = this.invokes[args.token];
+        if (!handler) throw new Error(`unmocked invoke ${args.token}(${JSON.stringify(args.inputs)})`);
+        return handler(args.inputs);
+    }
+
+    /** Custom Kubernetes resources recorded (not components, not providers). */
+    kubernetes(): Recorded[] {
+        return this.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"));
+    }
+}
+
+/** Installs mocks and config; returns the recorder. */
+export function useMocks(config: Record<string, string> = {}, invokes: Record<string, (args: any) => Record<string, any>> = {}, stack = "dev"): RecordingMocks {
+    const mocks = new RecordingMocks(invokes);
+    pulumi.runtime.setAllConfig(config, Object.keys(config).filter((k) => k.endsWith(":users")));
+    pulumi.runtime.setMocks(mocks, "kfstack", stack, false);
+    return mocks;
+}
+
+/** Resolves an Output's value in a test. */
+export function promise<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
+}
+
+/** Waits until every resource registration has reached the mocks. */
+export async function settle(): Promise<void> {
+    // Internal but stable: the same wait `pulumi` does before it disconnects.
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
+/** One registration as the engine would see it: its URN and the URNs it depends on. */
+export interface Registration {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly dependencies: string[];
+}
+
+/**
+ * Records every registration's dependencies (what `dependsOn` became), which
+ * the Mocks interface does not show: the mock monitor is wrapped.
+ */
+export function recordRegistrations(): Registration[] {
+    const settings = require("@pulumi/pulumi/runtime/settings");
+    const monitor = settings.getMonitor();
+    const out: Registration[] = [];
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        out.push({ urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), type: req.getType(), name: req.getName(), dependencies: req.getDependenciesList() });
+        return original(req, callback);
+    };
+    return out;
+}
