@@ -12,6 +12,8 @@ import { inventoryOf, imageList, rewriteStream, invalidReferenceError, unsetCode
 import { mirrorOnlyViolations, codeDefaultViolations } from "./check";
 import { describeObject } from "./discovery";
 import { InvalidReferenceError } from "./reference";
+import { ConfigError } from "./settings";
+import { renderCommand } from "./render";
 
 export const USAGE = `kfstack — container images of Kubernetes manifests, for clusters behind a mirror
 
@@ -102,19 +104,19 @@ export interface Outcome {
 }
 
 /** Runs the CLI without touching process state (tests call this). */
-export function run(argv: string[], stdin: () => string = () => fs.readFileSync(0, "utf8")): Outcome {
+export async function run(argv: string[], stdin: () => string = () => fs.readFileSync(0, "utf8")): Promise<Outcome> {
     try {
-        return dispatch(parseArgs(argv), stdin);
+        return await dispatch(parseArgs(argv), stdin);
     } catch (e) {
         if (e instanceof UsageError) return { stdout: "", stderr: `kfstack: ${e.message}\n\n${USAGE}`, code: 2 };
-        if (e instanceof InputError || e instanceof InvalidMirrorError || e instanceof InvalidReferenceError) {
+        if (e instanceof InputError || e instanceof InvalidMirrorError || e instanceof InvalidReferenceError || e instanceof ConfigError) {
             return { stdout: "", stderr: `kfstack: ${e.message}\n`, code: 2 };
         }
         throw e;
     }
 }
 
-function dispatch(p: Parsed, stdin: () => string): Outcome {
+async function dispatch(p: Parsed, stdin: () => string): Promise<Outcome> {
     if (p.switches.has("--help") || p.command === "help" || p.command === "--help" || p.command === "-h") {
         return { stdout: USAGE, stderr: "", code: 0 };
     }
@@ -168,8 +170,8 @@ function dispatch(p: Parsed, stdin: () => string): Outcome {
             return { stdout: [...seen.keys()].sort().map((k) => seen.get(k) + "\n").join(""), stderr: "", code: 0 };
         }
         case "render": {
-            // Loaded lazily: rendering needs kustomize, the other commands do not.
-            return require("./render").renderCommand(p.flags);
+            if (p.positional.length > 0) throw new UsageError(`'kfstack render' takes no FILE (got ${p.positional.join(" ")})`);
+            return renderCommand(p.flags);
         }
         default:
             throw new UsageError(`unknown command ${JSON.stringify(p.command)}`);
@@ -177,8 +179,12 @@ function dispatch(p: Parsed, stdin: () => string): Outcome {
 }
 
 if (require.main === module) {
-    const outcome = run(process.argv.slice(2));
-    if (outcome.stdout) process.stdout.write(outcome.stdout);
-    if (outcome.stderr) process.stderr.write(outcome.stderr);
-    process.exitCode = outcome.code;
+    run(process.argv.slice(2)).then((outcome) => {
+        if (outcome.stdout) process.stdout.write(outcome.stdout);
+        if (outcome.stderr) process.stderr.write(outcome.stderr);
+        process.exitCode = outcome.code;
+    }, (e: Error) => {
+        process.stderr.write(`kfstack: internal error: ${e.stack ?? e.message}\n`);
+        process.exitCode = 3;
+    });
 }

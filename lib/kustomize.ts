@@ -237,7 +237,8 @@ function localiseRemotes(dir: string, c: Closure, remotes: Readonly<Record<strin
         fs.mkdirSync(path.dirname(dest), { recursive: true });
         if (rewrite.has(f)) {
             let text = fs.readFileSync(f, "utf8");
-            for (const r of c.remotes.filter((x) => x.from === f)) text = text.split(r.url).join(path.resolve(remotes[r.url]));
+            // kustomize refuses absolute paths as resources; a relative one may leave the root.
+            for (const r of c.remotes.filter((x) => x.from === f)) text = text.split(r.url).join(path.relative(path.dirname(dest), path.resolve(remotes[r.url])));
             fs.writeFileSync(dest, text);
         } else {
             fs.copyFileSync(f, dest);

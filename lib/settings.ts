@@ -210,7 +210,8 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
         imagePullPolicy: oneOf(t, "transforms", "imagePullPolicy", ["IfNotPresent", "Always", "Never"] as const),
         secureCookies: typeof secure === "boolean" ? secure : undefined,
         storageClass: str(t, "transforms", "storageClass"),
-        ingressServiceType: oneOf(t, "transforms", "ingressServiceType", ["NodePort", "LoadBalancer", "ClusterIP"] as const) ?? (cluster === "eks" ? "LoadBalancer" : "NodePort"),
+        // The cluster type implies the gateway's Service type, when the config names a cluster type.
+        ingressServiceType: oneOf(t, "transforms", "ingressServiceType", ["NodePort", "LoadBalancer", "ClusterIP"] as const) ?? (raw.cluster === undefined ? undefined : cluster === "eks" ? "LoadBalancer" : "NodePort"),
         istioJwtPolicy: oneOf(t, "transforms", "istioJwtPolicy", ["first-party-jwt", "third-party-jwt"] as const),
     };
 

@@ -69,9 +69,9 @@ describe("kfstack CLI contract", () => {
         });
     }
 
-    it("writes nothing when one document of many is bad", () => {
+    it("writes nothing when one document of many is bad", async () => {
         const stream = POD + "---\n" + POD.replace("busybox:1.28", "busybox:1.28 bad");
-        const r = run(["rewrite", "--mirror", "r.io"], () => stream);
+        const r = await run(["rewrite", "--mirror", "r.io"], () => stream);
         assert.strictEqual(r.code, 2);
         assert.strictEqual(r.stdout, "");
         assert.match(r.stderr, /white space/);

@@ -1,0 +1,104 @@
+/**
+ * `kfstack render`: the exact final manifests of each Kubeflow app, one file
+ * per app, in install order, without a cluster — what `pulumi up` would
+ * apply, for GitOps users and for review.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseSettings, kfstackConfig, ConfigError } from "./settings";
+import { preparePlatform, PreparedPlatform } from "./platform";
+import { dumpDocument, InputError, loadYaml } from "./yamlstream";
+
+export interface RenderOutcome {
+    readonly stdout: string;
+    readonly stderr: string;
+    readonly code: number;
+}
+
+/** Settings for a render from flags and/or a stack file; flags win. */
+export function renderSettings(flags: Map<string, string[]>) {
+    const one = (k: string) => {
+        const v = flags.get(k);
+        if (v && v.length > 1) throw new InputError(`${k} given ${v.length} times; give it once`);
+        return v?.[0];
+    };
+    let raw: Record<string, unknown> = {};
+    let baseDir = process.cwd();
+    const configFile = one("--config");
+    if (configFile) {
+        let text: string;
+        try {
+            text = fs.readFileSync(configFile, "utf8");
+        } catch (e) {
+            throw new InputError(`${configFile}: cannot read: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+        }
+        let parsed: any;
+        try {
+            parsed = loadYaml(text);
+        } catch (e) {
+            throw new InputError(`${configFile}: invalid YAML: ${(e as Error).message.split("\n")[0]}`);
+        }
+        if (!parsed || typeof parsed !== "object" || typeof parsed.config !== "object") throw new InputError(`${configFile}: not a Pulumi stack file (no config: map)`);
+        raw = kfstackConfig(parsed.config);
+        baseDir = path.dirname(path.resolve(configFile));
+    }
+    const manifests = one("--manifests");
+    if (manifests) raw.manifests = { path: path.resolve(manifests) };
+    const mirror = one("--mirror");
+    if (mirror) raw.mirror = { ...(raw.mirror as object ?? {}), registry: mirror };
+    const kustomize = one("--kustomize");
+    if (kustomize) raw.kustomize = { ...(raw.kustomize as object ?? {}), binary: kustomize };
+    // Passwords are secrets only the Pulumi engine can decrypt: render leaves Dex's users as released.
+    const hadUsers = Array.isArray(raw.users) && raw.users.length > 0;
+    delete raw.users;
+    return { settings: parseSettings(raw, baseDir), hadUsers };
+}
+
+/** Writes the prepared apps into `out`, replacing it whole only once everything is written. */
+export function writeRender(prepared: PreparedPlatform, out: string): string[] {
+    const target = path.resolve(out);
+    if (fs.existsSync(target)) {
+        const st = fs.statSync(target);
+        const entries = st.isDirectory() ? fs.readdirSync(target) : ["<file>"];
+        if (!st.isDirectory() || (entries.length > 0 && !entries.includes(".kfstack-render"))) {
+            throw new InputError(`--out ${out}: exists and is not an empty folder or an earlier kfstack render; choose another folder`);
+        }
+    }
+    const width = String(prepared.apps.length).length;
+    const staging = `${target}.kfstack-${process.pid}.tmp`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(staging, { recursive: true });
+    const files: string[] = [];
+    prepared.apps.forEach((app, i) => {
+        const file = `${String(i + 1).padStart(width, "0")}-${app.name}.yaml`;
+        const header = `# kfstack render: app ${app.name}, ${app.objects.length} objects, after: ${app.dependsOn.join(", ") || "-"}\n# manifests sha256: ${app.digest}\n`;
+        fs.writeFileSync(path.join(staging, file), header + app.objects.map((o) => "---\n" + dumpDocument(o)).join(""));
+        files.push(file);
+    });
+    fs.writeFileSync(path.join(staging, "images.txt"), [...new Set(prepared.apps.flatMap((a) => a.images))].sort().map((i) => i + "\n").join(""));
+    fs.writeFileSync(path.join(staging, ".kfstack-render"), "Written by kfstack render; the whole folder is replaced on the next render.\n");
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(staging, target);
+    return files;
+}
+
+export async function renderCommand(flags: Map<string, string[]>): Promise<RenderOutcome> {
+    for (const k of flags.keys()) {
+        if (!["--manifests", "--mirror", "--out", "--config", "--kustomize"].includes(k)) throw new InputError(`option ${k} does not apply to 'kfstack render'`);
+    }
+    const out = flags.get("--out")?.[0];
+    if (!out) throw new InputError("'kfstack render' needs --out DIR");
+    if (!flags.has("--config") && !flags.has("--manifests")) throw new InputError("'kfstack render' needs --manifests DIR (a kubeflow/manifests checkout) or --config Pulumi.<stack>.yaml");
+    const { settings, hadUsers } = renderSettings(flags);
+    const prepared = await preparePlatform(settings);
+    const files = writeRender(prepared, out);
+    const objects = prepared.apps.reduce((n, a) => n + a.objects.length, 0);
+    const notes = [
+        ...prepared.warnings.map((w) => `kfstack: warning: ${w}`),
+        ...(hadUsers ? ["kfstack: note: Dex users from the stack config are applied by `pulumi up` only (their passwords are secrets)"] : []),
+        `kfstack: wrote ${files.length} apps, ${objects} objects to ${out} (images under ${settings.mirror.location}; list in ${path.join(out, "images.txt")})`,
+    ];
+    return { stdout: files.map((f) => path.join(out, f) + "\n").join(""), stderr: notes.join("\n") + "\n", code: 0 };
+}
+
+export { ConfigError };
