@@ -64,6 +64,55 @@ function main(): void {
     ].join("\n");
     process.stdout.write(table + "\n");
     if (process.argv.includes("--write")) writeSection("Image inventory and rewrite", table);
+    programBench();
+}
+
+/** Issue 4: the whole program under mocks, cold and warm render cache, against `kubectl kustomize example`. */
+function programBench(): void {
+    const tree = path.resolve(ROOT, "..", "shared", "kubeflow-manifests", "v1.9.1");
+    const runs = 3;
+    const kustomize = median(time(() => {
+        const r = spawnSync("kubectl", ["kustomize", path.join(tree, "example")], { maxBuffer: 64 << 20 });
+        if (r.status !== 0) throw new Error(String(r.stderr));
+    }, runs));
+    type Phases = { loaded: number; prepare: number; construct: number; settle: number; total: number; objects: number };
+    const once = (cacheDir: string): Phases => {
+        const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "bench", "program.js"), cacheDir], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+        if (r.status !== 0) throw new Error(r.stderr);
+        return JSON.parse(r.stdout) as Phases;
+    };
+    const cold: Phases[] = [];
+    const warm: Phases[] = [];
+    for (let i = 0; i < runs; i++) {
+        const cacheDir = fs.mkdtempSync(path.join(require("os").tmpdir(), "kfstack-bench-"));
+        cold.push(once(cacheDir));
+        warm.push(once(cacheDir));
+        fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
+    const m = (xs: Phases[], k: keyof Phases) => median(xs.map((x) => x[k]));
+    const row = (label: string, k: keyof Phases) =>
+        `| ${label} | ${m(cold, k).toFixed(0)} | ${(m(cold, k) / kustomize).toFixed(2)} | ${m(warm, k).toFixed(0)} | ${(m(warm, k) / kustomize).toFixed(2)} |`;
+    const table = [
+        `## Program under mocks vs kustomize (issue 4)`,
+        ``,
+        `The whole Pulumi program (index.ts) for the dev stack on kubeflow/manifests v1.9.1, ${cold[0].objects} objects registered, under mocks, one process per run;`,
+        `\`kubectl kustomize example\` alone: **${kustomize.toFixed(0)} ms**. Median of ${runs} runs, ${require("os").cpus().length} cores, measured ${new Date().toISOString().slice(0, 10)}.`,
+        `Targets: ≤ 1.2× cold, ≤ 0.5× warm.`,
+        ``,
+        `| phase | cold ms | × kustomize | warm ms | × kustomize |`,
+        `| --- | ---: | ---: | ---: | ---: |`,
+        row("kfstack: catalog, render (real kustomize, in parallel), rewrite, transforms, order", "prepare"),
+        row("kfstack: construct the components", "construct"),
+        row("Pulumi SDK: serialise the 570 registrations to the mock monitor (protobuf)", "settle"),
+        row("node start and module loading", "loaded"),
+        row("**whole process**", "total"),
+        ``,
+        `kfstack's own work (prepare + construct) is what the targets measure; the SDK's serialisation of`,
+        `7 MB of manifests is paid by any Pulumi program that registers them (the engine does the same over gRPC).`,
+        ``,
+    ].join("\n");
+    process.stdout.write(table + "\n");
+    if (process.argv.includes("--write")) writeSection("Program under mocks vs kustomize", table);
 }
 
 /** Replaces (or appends) one `## ` section of docs/benchmarks.md. */

@@ -1,7 +1,8 @@
 /**
  * Rendering kustomize directories with the real kustomize, offline, cached.
  *
- * - The `kustomize` binary when present, else `kubectl kustomize` (configurable).
+ * - The `kustomize` binary when present (on PATH, or built by scripts/setup.sh
+ *   into .tools/bin), else `kubectl kustomize`; configurable.
  * - A render is cached under a hash of every input file the kustomization can
  *   reach (resources, bases, components, patches, generator files, ...), the
  *   renderer's version and the remote-base map, so an unchanged app is never
@@ -23,7 +24,7 @@ export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "
 export interface RendererOptions {
     /**
      * `kustomize`, `kubectl`, or a path to either binary.
-     * @default "kustomize" if on PATH, else "kubectl"
+     * @default "kustomize" on PATH, else .tools/bin/kustomize, else "kubectl"
      */
     readonly binary?: string;
     /** Remote base URL → local checkout directory. @default {} */
@@ -121,7 +122,9 @@ let rendererKey: string | undefined;
 export function resolveRenderer(binary?: string): { command: string; args: string[]; version: string } {
     const key = binary ?? "";
     if (renderer && rendererKey === key) return renderer;
-    const candidates = binary ? [binary] : ["kustomize", "kubectl"];
+    // scripts/setup.sh builds kustomize into <package>/.tools/bin; kubectl's embedded kustomize is the fallback.
+    const local = path.resolve(__dirname, "..", "..", ".tools", "bin", "kustomize");
+    const candidates = binary ? [binary] : ["kustomize", ...(fs.existsSync(local) ? [local] : []), "kubectl"];
     for (const candidate of candidates) {
         const isKubectl = path.basename(candidate).startsWith("kubectl");
         const probe = spawnSync(candidate, isKubectl ? ["version", "--client"] : ["version"], { encoding: "utf8" });

@@ -8,25 +8,14 @@ import * as path from "path";
 import * as jsyaml from "js-yaml";
 import * as bcrypt from "bcryptjs";
 import { useMocks, recordRegistrations, settle, promise, Recorded, Registration, RecordingMocks } from "./mocks";
-import { ROOT, RENDERED_191, TREE_191, tempDir } from "./helpers";
+import { devConfig, PASSWORD } from "./stacks";
+import { ROOT, RENDERED_191, tempDir } from "./helpers";
 import { rewriteStream } from "../lib/inventory";
 import { parseMirror } from "../lib/mirror";
 import { walkObject } from "../lib/discovery";
 import { mirrorOnlyViolations } from "../lib/check";
 import { typeToken } from "../components/kubeflowApp";
 import { groupKind } from "../lib/catalog";
-
-const PASSWORD = "correct horse battery staple";
-
-/** The dev stack's config as the engine hands it to the program (objects JSON-encoded). */
-export function devConfig(overrides: Record<string, unknown> = {}): Record<string, string> {
-    const stack = jsyaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const config: Record<string, unknown> = { ...stack.config, ...overrides };
-    config["kfstack:manifests"] = { path: TREE_191 };
-    const users = config["kfstack:users"] as { email: string }[];
-    config["kfstack:users"] = users.map((u) => ({ ...u, password: PASSWORD }));
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: any };
 const id = (o: Obj) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
