@@ -11,7 +11,16 @@ export interface Violation {
     readonly finding: Finding;
     /** One line: the object, the path, the reference, and how to fix it. */
     readonly message: string;
+    /** Index of the object to fix, when it is not the finding's own (a code default is fixed on its Deployment). */
+    readonly fixIn?: number;
 }
+
+/**
+ * What a value unknown during `pulumi preview` (an Output not yet resolved, such
+ * as a new ECR repository's URL) reads as when a policy walks a resource. It is
+ * never a valid reference, so an image that is unknown is never let through.
+ */
+export const UNKNOWN_DURING_PREVIEW = "<unknown during preview>";
 
 function where(f: Finding): string {
     return `${describeObject(f.object)} at ${f.path}`;
@@ -28,7 +37,10 @@ export function mirrorOnlyViolations(findings: Finding[], mirrors: Mirror[]): Vi
     for (const f of findings) {
         if (f.kind === "code-default") continue; // judged on the containers that run the code
         if (!f.ref) {
-            out.push({ finding: f, message: `${where(f)}: ${JSON.stringify(f.raw)} is not a valid image reference (${f.error}); write a full reference under ${allowed}` });
+            const message = f.raw === UNKNOWN_DURING_PREVIEW
+                ? `${where(f)}: the image is unknown during preview, so it cannot be shown to be under ${allowed}; build image references from the mirror in the stack config (kfstack:mirror.registry), not from a resource's output`
+                : `${where(f)}: ${JSON.stringify(f.raw)} is not a valid image reference (${f.error}); write a full reference under ${allowed}`;
+            out.push({ finding: f, message });
             continue;
         }
         const ref = f.ref;
@@ -50,6 +62,7 @@ export function codeDefaultViolations(unset: UnsetCodeDefault[], mirrors: Mirror
         const owner = `${obj.kind} ${obj.metadata?.namespace ? obj.metadata.namespace + "/" : ""}${obj.metadata?.name}`;
         return {
             finding: codeDefault,
+            fixIn: document.index,
             message: `${owner} container ${JSON.stringify(container.name)}: runs code from ${describeObject(codeDefault.object)} (${codeDefault.path}) that pulls ${codeDefault.raw} unless ${codeDefault.envVar} is set; set env ${codeDefault.envVar}=${target}`,
         };
     });

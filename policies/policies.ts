@@ -1,0 +1,222 @@
+/**
+ * kfstack's policies: one factory per policy, the enforcement level a parameter.
+ * The rules are the ones behind `kfstack check` (lib/check.ts): one
+ * implementation, two front ends.
+ */
+import * as aws from "@pulumi/aws";
+import {
+    EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy, ReportViolation,
+    ResourceValidationArgs, validateResourceOfType,
+} from "@pulumi/policy";
+import { walkObject, Finding } from "../lib/discovery";
+import { mirrorOnlyViolations, pinnedViolations, codeDefaultViolations, UNKNOWN_DURING_PREVIEW } from "../lib/check";
+import { unsetCodeDefaults } from "../lib/inventory";
+import { parseMirror, Mirror, InvalidMirrorError } from "../lib/mirror";
+import { parseStream } from "../lib/yamlstream";
+
+/** Tunables of the mirror policies (`--policy-pack-config`). */
+export interface MirrorPolicyConfig {
+    /** Allowed mirrors, `REGISTRY[/PREFIX]`; an image must be under one of them. */
+    readonly allowedMirrors?: string[];
+}
+
+export const mirrorConfigSchema = {
+    properties: {
+        allowedMirrors: {
+            type: "array" as const,
+            items: { type: "string" as const },
+            description: "Mirrors (REGISTRY[/PREFIX]) images must be served from, e.g. registry.local:5000/kubeflow. Set it to the stack's kfstack:mirror.registry.",
+        },
+    },
+};
+
+// The policy SDK's markers for values unknown during preview, and the proxy's escape
+// hatch to the raw properties (github.com/pulumi/pulumi-policy, sdk/nodejs/policy/proxy.ts).
+// Reading through the proxy would throw on an unknown value, and the SDK turns that into
+// an advisory "can't run during preview" — which would let an unknown image through.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const proxy = require("@pulumi/policy/proxy") as Record<string, string>;
+const UNKNOWN_SENTINELS = new Set([
+    proxy.unknownBooleanValue, proxy.unknownNumberValue, proxy.unknownStringValue,
+    proxy.unknownArrayValue, proxy.unknownObjectValue, proxy.unknownAssetValue, proxy.unknownArchiveValue,
+].filter((s) => typeof s === "string"));
+
+/** Plain data from policy props: proxies unwrapped, unknown values replaced by a marker that is never a valid image. */
+export function plainProps(value: unknown): unknown {
+    let v: any = value;
+    if (v && typeof v === "object" && v[proxy.isSpecialProxy] === true) v = v[proxy.getSpecialProxyTarget];
+    if (typeof v === "string") return UNKNOWN_SENTINELS.has(v) ? UNKNOWN_DURING_PREVIEW : v;
+    if (Array.isArray(v)) return v.map(plainProps);
+    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).map((k) => [k, plainProps(v[k])]));
+    return v;
+}
+
+/** The allowed mirrors from policy config; a bad value is reported, not ignored. */
+function mirrorsFrom(args: { getConfig<T extends object>(): T }, report: ReportViolation): Mirror[] | undefined {
+    const config = args.getConfig<MirrorPolicyConfig>();
+    const values = config.allowedMirrors ?? [];
+    if (values.length === 0) {
+        report("no allowed mirrors are configured: set allowedMirrors in the policy pack config (--policy-pack-config) to the stack's kfstack:mirror.registry");
+        return undefined;
+    }
+    const mirrors: Mirror[] = [];
+    for (const v of values) {
+        try {
+            mirrors.push(parseMirror(v));
+        } catch (e) {
+            if (!(e instanceof InvalidMirrorError)) throw e;
+            report(`policy config allowedMirrors: ${e.message}`);
+            return undefined;
+        }
+    }
+    return mirrors;
+}
+
+/** Kubernetes objects in a resource's inputs: the object itself, or a ConfigGroup's objs and YAML. */
+export function kubernetesObjects(type: string, props: Record<string, unknown>): unknown[] {
+    if (type.startsWith("kubernetes:yaml/v2:") || type.startsWith("kubernetes:yaml:")) {
+        const objs = Array.isArray(props.objs) ? props.objs : [];
+        const yaml = typeof props.yaml === "string" ? [props.yaml] : Array.isArray(props.yaml) ? props.yaml.filter((y) => typeof y === "string") : [];
+        return [...objs, ...yaml.flatMap((y) => parseStream(y as string, "yaml input").documents.map((d) => d.value))];
+    }
+    if (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm")) return [props];
+    return [];
+}
+
+function isKubernetes(type: string): boolean {
+    return type.startsWith("kubernetes:") && !type.startsWith("pulumi:providers:");
+}
+
+function findingsOf(args: ResourceValidationArgs): Finding[] {
+    const props = plainProps(args.props) as Record<string, unknown>;
+    return kubernetesObjects(args.type, props).flatMap((o, i) => walkObject(o, undefined, i).findings);
+}
+
+/**
+ * `mirror-only-images`: every image reference the shared discovery finds — pod
+ * specs at any depth of any kind, ConfigMap/Secret payloads, args, env, Istio's
+ * hub/tag — must be under an allowed mirror (path-boundary match).
+ */
+export function mirrorOnlyImages(enforcementLevel: EnforcementLevel = "mandatory"): ResourceValidationPolicy {
+    return {
+        name: "mirror-only-images",
+        description: "Every container image, wherever it is written, is served from an allowed mirror.",
+        enforcementLevel,
+        configSchema: mirrorConfigSchema,
+        validateResource: (args, report) => {
+            if (!isKubernetes(args.type)) args.notApplicable("not a Kubernetes resource");
+            const mirrors = mirrorsFrom(args, report);
+            if (!mirrors) return;
+            for (const v of mirrorOnlyViolations(findingsOf(args), mirrors)) report(v.message);
+        },
+    };
+}
+
+/**
+ * `mirror-only-code-defaults`: a controller whose code falls back to a public
+ * image unless an env var is set (KFP's profile controller) must have it set.
+ * A stack policy: the code is in a ConfigMap, the env var on a Deployment.
+ */
+export function mirrorOnlyCodeDefaults(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
+    return {
+        name: "mirror-only-code-defaults",
+        description: "Controllers whose code defaults to a public image have the env var that overrides it set to the mirror.",
+        enforcementLevel,
+        configSchema: mirrorConfigSchema,
+        validateStack: (args, report) => {
+            const mirrors = mirrorsFrom(args, report);
+            if (!mirrors) return;
+            const resources = args.resources.filter((r) => isKubernetes(r.type));
+            const documents = resources.map((r, i) => ({ index: i, line: 0, chunk: i, text: "", value: plainProps(r.props) }));
+            const findings = documents.flatMap((d) => walkObject(d.value, undefined, d.index).findings);
+            for (const v of codeDefaultViolations(unsetCodeDefaults(documents, findings), mirrors)) {
+                report(v.message, resources[v.fixIn ?? v.finding.documentIndex ?? 0]?.urn);
+            }
+        },
+    };
+}
+
+/** `pinned-images`: no `:latest`, no reference without a tag or digest. */
+export function pinnedImages(enforcementLevel: EnforcementLevel = "advisory"): ResourceValidationPolicy {
+    return {
+        name: "pinned-images",
+        description: "Images are pinned by a version tag or a digest, never :latest.",
+        enforcementLevel,
+        validateResource: (args, report) => {
+            if (!isKubernetes(args.type)) args.notApplicable("not a Kubernetes resource");
+            for (const v of pinnedViolations(findingsOf(args))) report(v.message);
+        },
+    };
+}
+
+/** The partition of a region: cn-* is aws-cn, us-gov-* is aws-us-gov. */
+export function partitionOfRegion(region: string | undefined): { partition: string; dnsSuffix: string } {
+    if (region?.startsWith("cn-")) return { partition: "aws-cn", dnsSuffix: "amazonaws.com.cn" };
+    if (region?.startsWith("us-gov-")) return { partition: "aws-us-gov", dnsSuffix: "amazonaws.com" };
+    return { partition: "aws", dnsSuffix: "amazonaws.com" };
+}
+
+export interface PartitionPolicyConfig {
+    /** The stack's region; overrides the region of each resource's provider. */
+    readonly region?: string;
+}
+
+function strings(v: unknown, at: string, out: [string, string][] = []): [string, string][] {
+    if (typeof v === "string") out.push([at, v]);
+    else if (Array.isArray(v)) v.forEach((x, i) => strings(x, `${at}[${i}]`, out));
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) strings(x, at ? `${at}.${k}` : k, out);
+    return out;
+}
+
+const ARN = /\barn:(aws[a-z-]*):/g;
+const ECR_HOST = /\b\d{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)\b/g;
+
+/**
+ * `aws-partition`: on a stack in aws-cn (or aws-us-gov), no input of an AWS
+ * resource names another partition in an ARN (`arn:aws:` where `arn:aws-cn:` is
+ * meant), and every ECR host — in AWS and Kubernetes inputs alike — ends with
+ * the partition's DNS suffix and names a region of the partition.
+ */
+export function awsPartition(enforcementLevel: EnforcementLevel = "mandatory"): ResourceValidationPolicy {
+    return {
+        name: "aws-partition",
+        description: "ARNs and ECR hosts belong to the stack's AWS partition (aws-cn in China).",
+        enforcementLevel,
+        configSchema: { properties: { region: { type: "string" as const, description: "The stack's AWS region (e.g. cn-northwest-1); default: each resource's provider region." } } },
+        validateResource: (args, report) => {
+            const aws = args.type.startsWith("aws:");
+            if (!aws && !isKubernetes(args.type)) args.notApplicable("neither an AWS nor a Kubernetes resource");
+            const providerRegion = plainProps(args.provider?.props?.region) as string | undefined;
+            const region = args.getConfig<PartitionPolicyConfig>().region ?? (typeof providerRegion === "string" && providerRegion !== UNKNOWN_DURING_PREVIEW ? providerRegion : undefined);
+            if (!region) args.notApplicable("the region is not known; set region in the policy config");
+            const { partition, dnsSuffix } = partitionOfRegion(region);
+            for (const [path, value] of strings(plainProps(args.props), "")) {
+                if (aws) {
+                    for (const m of value.matchAll(ARN)) {
+                        if (m[1] !== partition) report(`${path}: ${JSON.stringify(value)} is an ARN of partition ${m[1]}, but this stack is in ${partition} (${region}); build ARNs from aws.getPartitionOutput().partition`);
+                    }
+                }
+                for (const m of value.matchAll(ECR_HOST)) {
+                    if (m[2] !== dnsSuffix || partitionOfRegion(m[1]).partition !== partition) {
+                        report(`${path}: ECR host ${m[0]} is not in partition ${partition} (hosts there end with .${dnsSuffix} and name a region of ${partition}); build it from aws.getPartitionOutput().dnsSuffix`);
+                    }
+                }
+            }
+        },
+    };
+}
+
+/** `ecr-repository-hygiene`: mirror repositories immutable, scanned on push, not force-deletable. */
+export function ecrRepositoryHygiene(enforcementLevel: EnforcementLevel = "advisory"): ResourceValidationPolicy {
+    return {
+        name: "ecr-repository-hygiene",
+        description: "Mirror ECR repositories are immutable, scan on push, and are not force-deletable.",
+        enforcementLevel,
+        validateResource: validateResourceOfType(aws.ecr.Repository, (repo, _args, report) => {
+            const r = plainProps(repo) as Record<string, any>;
+            if (r.imageTagMutability !== "IMMUTABLE") report(`imageTagMutability is ${JSON.stringify(r.imageTagMutability ?? "MUTABLE")}: set IMMUTABLE, so a mirrored tag can never be re-pushed with other content`);
+            if (r.imageScanningConfiguration?.scanOnPush !== true) report("imageScanningConfiguration.scanOnPush is not true: scan every image as it is mirrored");
+            if (r.forceDelete === true) report("forceDelete is true: a stack destroy would delete the mirrored images with the repository; leave it false");
+        }),
+    };
+}
