@@ -77,6 +77,12 @@ const SKIPPED_KEYS = new Set(["openAPIV3Schema"]);
 /** Words that, right after "image", make a key describe an image instead of holding one. */
 const IMAGE_QUALIFIERS = new Set(["group", "groups", "options", "list", "ref", "reference", "uri", "url", "name"]);
 const VERSION_KEY = /^default\w*ImageVersion$/;
+/**
+ * Values that parse as references but are settings, not images, wherever a key's
+ * name only suggests an image (`ADD_NAMESPACE_PREFIX_TO_IMAGE_NAME: "false"`).
+ * A container's `image` field is never second-guessed.
+ */
+const NOT_AN_IMAGE = /^(true|false|yes|no|on|off|none|null|nil|always|never|ifnotpresent|default|enabled|disabled|\d+)$/i;
 /** A value that is filled in at run time: templates and variable references. */
 const DYNAMIC_VALUE = /\{\{|\$\(|\$\{|\$[A-Za-z_]|<[A-Za-z_]+>/;
 
@@ -88,6 +94,21 @@ export function keyWords(key: string): string[] {
         .split(/[^A-Za-z0-9]+/)
         .filter((w) => w !== "")
         .map((w) => w.toLowerCase());
+}
+
+/** Words that, after "image", name a property of an image rather than an image. */
+const PROPERTY_WORDS = new Set(["pull", "policy", "policies", "version", "versions", "tag", "tags", "digest", "digests", "secret", "secrets",
+    "id", "ids", "size", "count", "registry", "registries", "repository", "repo", "prefix", "suffix", "path", "dir", "directory", "format",
+    "type", "mode", "timeout", "cache", "arch", "os", "platform", "hash", "pattern", "regex", "filter", "list", "url", "uri", "ref", "reference"]);
+
+/**
+ * True when a key only suggests an image: "image(s)" followed by a word that is
+ * not a property (`INTERNAL_IMAGES_KANIKO`). Such values count only when they
+ * look like references (a '/' or a ':') and are valid: nothing is reported there.
+ */
+export function isLooseImageKey(key: string): boolean {
+    const words = keyWords(key);
+    return words.some((w, i) => (w === "image" || w === "images") && i + 1 < words.length && !PROPERTY_WORDS.has(words[i + 1]));
 }
 
 /** True when a key's name says it holds an image: its last word is image(s), or image is followed by a qualifier (`imageGroupOne`). */
@@ -180,6 +201,7 @@ class Walk {
     reference(kind: PlaceKind, raw: string, path: string, strict: boolean, envVar?: string): string | undefined {
         const value = raw.trim();
         if (value === "" || DYNAMIC_VALUE.test(value)) return undefined;
+        if (kind !== "container" && NOT_AN_IMAGE.test(value)) return undefined;
         let ref: ImageReference;
         try {
             ref = parseReference(value);
@@ -336,6 +358,11 @@ function walkNode(node: unknown, ctx: Context): void {
             } else walkImageParent(value, child);
             continue;
         }
+        if (typeof value === "string" && /[/:]/.test(value) && isLooseImageKey(key)) {
+            const out = ctx.walk.reference("field", value, path, false);
+            if (out !== undefined) node[key] = out;
+            continue;
+        }
         if (key === "env" && Array.isArray(value)) {
             walkEnv(value, child);
             continue;
@@ -388,6 +415,11 @@ function walkEnv(list: unknown[], ctx: Context): void {
         const path = `${ctx.path}[${i}]`;
         if (isPlainObject(entry) && typeof entry.name === "string" && typeof entry.value === "string" && isImageKey(entry.name)) {
             const out = ctx.walk.reference("env", entry.value, `${path}.value`, true, entry.name);
+            if (out !== undefined) entry.value = out;
+            return;
+        }
+        if (isPlainObject(entry) && typeof entry.name === "string" && typeof entry.value === "string" && /[/:]/.test(entry.value) && isLooseImageKey(entry.name)) {
+            const out = ctx.walk.reference("env", entry.value, `${path}.value`, false, entry.name);
             if (out !== undefined) entry.value = out;
             return;
         }

@@ -48,6 +48,17 @@ describe("discovery", () => {
         for (const no of ["imagePullPolicy", "imagePullSecrets", "defaultImageVersion", "imageTag", "images_dir_size", "imagine"]) assert.ok(!isImageKey(no), no);
     });
 
+    it("does not take settings for images where only the key's name suggests one", () => {
+        const f = findImages({ kind: "Secret", metadata: { name: "s" }, stringData: { ADD_NAMESPACE_PREFIX_TO_IMAGE_NAME: "false", IMAGE: "true", IMAGE_COUNT_IMAGE: "3", BUILDER_IMAGE: "quay.io/bentoml/builder:1", IMAGE_MODE: "fast", IMAGE_EXTRA_ARGS: "--a=b c" } });
+        assert.deepStrictEqual(refs(f), ["quay.io/bentoml/builder:1"]);
+        assert.ok(f.every((x) => !x.error), "nothing invalid is reported where a key only suggests an image");
+    });
+
+    it("reads keys that name an image after the word (INTERNAL_IMAGES_KANIKO), when the value looks like one", () => {
+        const f = findImages({ kind: "Secret", metadata: { name: "s" }, stringData: { INTERNAL_IMAGES_KANIKO: "quay.io/bentoml/kaniko:debug", INTERNAL_IMAGES_REGISTRY: "quay.io/bentoml", IMAGES_BUILDER_ENABLED: "true" } });
+        assert.deepStrictEqual(refs(f), ["quay.io/bentoml/kaniko:debug"]);
+    });
+
     it("reads the notebook spawner's image.value / options and imageGroupOne lists", () => {
         const spawner = "spawnerFormDefaults:\n  image:\n    value: kubeflownotebookswg/jupyter-scipy:v1.9.2\n    options:\n    - kubeflownotebookswg/jupyter-scipy:v1.9.2\n    - kubeflownotebookswg/jupyter-pytorch-full:v1.9.2\n    readOnly: false\n  imageGroupOne:\n    value: kubeflownotebookswg/codeserver-python:v1.9.2\n    options:\n    - kubeflownotebookswg/codeserver-python:v1.9.2\n  imagePullPolicy:\n    value: IfNotPresent\n";
         const f = findImages(configMap({ "spawner_ui_config.yaml": spawner }));
