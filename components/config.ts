@@ -3,7 +3,7 @@
  * every problem is reported together, naming its key.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseSettings, kfstackConfig, Settings } from "../lib/settings";
+import { parseSettings, kfstackConfig, Settings, ConfigError } from "../lib/settings";
 import { PlatformUser } from "./kubeflowPlatform";
 
 export interface StackConfig {
@@ -23,7 +23,7 @@ export function readStackConfig(baseDir: string = process.cwd()): StackConfig {
         .map(({ u, password }) => ({ email: u.email, username: u.username, password: pulumi.secret(password as string) }));
     const missing = settings.users.filter((u) => !u.hasPassword).map((u) => u.email);
     if (missing.length > 0) {
-        throw new Error(`kfstack:users: no password for ${missing.join(", ")}; set each with: pulumi config set --secret --path 'kfstack:users[N].password'`);
+        throw new ConfigError(settings.users.flatMap((u, i) => u.hasPassword ? [] : [`kfstack:users[${i}].password is not set for ${u.email}; set it with: pulumi config set --secret --path 'kfstack:users[${i}].password'`]));
     }
     return { settings, users };
 }

@@ -76,7 +76,8 @@ export function selectApps(catalog: AppSpec[], settings: Settings): AppSpec[] {
     const wanted = (n: string) => (settings.apps.enabled ? settings.apps.enabled.includes(n) : true) && !settings.apps.disabled.includes(n);
     return [
         ...catalog.filter((a) => wanted(a.name)),
-        ...settings.apps.extra.filter((e) => wanted(e.name)).map((e) => ({ name: e.name, path: e.path, entry: e.path })),
+        // An extra app's "entry" names its config key, so a bad path is reported by key.
+        ...settings.apps.extra.map((e, i) => ({ name: e.name, path: e.path, entry: `kfstack:apps.extra[${i}].path ${e.path}` })).filter((e) => wanted(e.name)),
     ];
 }
 

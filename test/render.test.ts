@@ -78,7 +78,7 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
     const bad: [string, Record<string, unknown>, RegExp][] = [
         ["an unknown app", { "kfstack:apps": { disabled: ["pipelines-typo"] } }, /kfstack:apps\.disabled\[0\] is "pipelines-typo", not an app of this release; apps: .*pipeline/],
         ["a missing manifests path", { "kfstack:manifests": { path: "/nonexistent/manifests" } }, /manifests directory \/nonexistent\/manifests does not exist; set kfstack:manifests\.path/],
-        ["a path that is not a kustomization", { "kfstack:apps": { extra: [{ name: "mine", path: "/tmp" }] } }, /app mine \(\/tmp\): \/tmp is not a kustomization/],
+        ["a path that is not a kustomization", { "kfstack:apps": { extra: [{ name: "mine", path: "/tmp" }] } }, /app mine \(kfstack:apps\.extra\[0\]\.path \/tmp\): \/tmp is not a kustomization/],
         ["several problems at once", { "kfstack:mirror": { registy: "r.io" }, "kfstack:cluster": { type: "gke" } }, /3 problems[\s\S]*kfstack:mirror\.registy is not a setting of kfstack:mirror; did you mean kfstack:mirror\.registry\?[\s\S]*kfstack:cluster\.type is "gke"; use one of onprem, eks/],
     ];
     for (const [what, config, message] of bad) {
