@@ -67,7 +67,6 @@ function main(): void {
     programBench();
 }
 
-/** Issue 6 figures are measured by scripts/build-engine.sh runs, not here; see docs/benchmarks.md. */
 
 /** Issue 4: the whole program under mocks, cold and warm render cache, against `kubectl kustomize example`. */
 function programBench(): void {
