@@ -173,7 +173,7 @@ const ECR_HOST = /\b\d{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:
 
 /**
  * `aws-partition`: on a stack in aws-cn (or aws-us-gov), no input of an AWS
- * resource names another partition in an ARN (`arn:aws:` where `arn:aws-cn:` is
+ * resource names another partition in an ARN (the aws partition where aws-cn is
  * meant), and every ECR host — in AWS and Kubernetes inputs alike — ends with
  * the partition's DNS suffix and names a region of the partition.
  */

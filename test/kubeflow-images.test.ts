@@ -85,6 +85,12 @@ describe("kubeflow/manifests v1.9.1 render", function () {
         assert.deepStrictEqual(after, expected().map((e) => e.image.replace(/^([^/]+)\//, (_, h: string) => `${MIRROR}/${h.replace(":", "_")}/`)).sort());
     });
 
+    it("kfstack rewrite is idempotent: rewriting the rewritten stream changes nothing", () => {
+        const again = runCli(["rewrite", "--mirror", MIRROR, "-"], rewritten);
+        assert.strictEqual(again.status, 0, again.stderr);
+        assert.ok(again.stdout === rewritten, "byte for byte");
+    });
+
     it("kfstack rewrite changes only image strings: same objects, same count", () => {
         const before = inventoryOf(text, "a").documents;
         const after = inventoryOf(rewritten, "b").documents;

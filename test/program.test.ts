@@ -9,7 +9,8 @@ import * as jsyaml from "js-yaml";
 import * as bcrypt from "bcryptjs";
 import { useMocks, recordRegistrations, settle, promise, Recorded, Registration, RecordingMocks } from "./mocks";
 import { devConfig, PASSWORD } from "./stacks";
-import { ROOT, RENDERED_191, tempDir } from "./helpers";
+import { spawnSync } from "child_process";
+import { ROOT, TREE_191, tempDir } from "./helpers";
 import { rewriteStream } from "../lib/inventory";
 import { parseMirror } from "../lib/mirror";
 import { walkObject } from "../lib/discovery";
@@ -45,7 +46,10 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
     const expected = new Map<string, Obj>();
 
     before(async () => {
-        const rewritten = rewriteStream(fs.readFileSync(RENDERED_191, "utf8"), "example", mirror).text;
+        // The reference: `kubectl kustomize example`, run here (not the stored render).
+        const example = spawnSync("kubectl", ["kustomize", path.join(TREE_191, "example")], { encoding: "utf8", maxBuffer: 64 << 20 });
+        assert.strictEqual(example.status, 0, example.stderr);
+        const rewritten = rewriteStream(example.stdout, "example", mirror).text;
         for (const d of jsyaml.loadAll(rewritten) as Obj[]) if (d) expected.set(id(d), d);
         mocks = useMocks(devConfig({ "kfstack:kustomize": { cacheDir: tempDir("cache") } }));
         registrations = recordRegistrations();
