@@ -7,8 +7,8 @@
  */
 import * as fs from "fs";
 import { InputError } from "./yamlstream";
-import { parseMirror, InvalidMirrorError, Mirror, mirrorReference, ecrRepositoryName } from "./mirror";
-import { inventoryOf, imageList, rewriteStream, invalidReferenceError, unsetCodeDefaults } from "./inventory";
+import { parseMirror, InvalidMirrorError, Mirror } from "./mirror";
+import { inventoryOf, imageList, rewriteStream, invalidReferenceError, unsetCodeDefaults, mirrorPlan } from "./inventory";
 import { mirrorOnlyViolations, codeDefaultViolations } from "./check";
 import { describeObject } from "./discovery";
 import { InvalidReferenceError } from "./reference";
@@ -162,12 +162,7 @@ async function dispatch(p: Parsed, stdin: () => string): Promise<Outcome> {
             const inv = inventoryOf(text, source);
             const invalid = invalidReferenceError(inv.findings, source, inv.documents);
             if (invalid) throw invalid;
-            const seen = new Map<string, string>();
-            for (const f of inv.findings) {
-                if (!f.ref || f.kind === "code-default" || seen.has(f.ref.normalized)) continue;
-                seen.set(f.ref.normalized, `${f.ref.normalized}\t${mirrorReference(f.ref, mirror)}\t${ecrRepositoryName(f.ref, mirror)}`);
-            }
-            return { stdout: [...seen.keys()].sort().map((k) => seen.get(k) + "\n").join(""), stderr: "", code: 0 };
+            return { stdout: mirrorPlan(imageList(inv.findings), mirror).map((r) => r.join("\t") + "\n").join(""), stderr: "", code: 0 };
         }
         case "render": {
             if (p.positional.length > 0) throw new UsageError(`'kfstack render' takes no FILE (got ${p.positional.join(" ")})`);

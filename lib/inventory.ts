@@ -3,10 +3,10 @@
  * and the images that only a controller's code knows.
  */
 import { Finding, walkObject, describeObject, Candidate } from "./discovery";
-import { Mirror, mirrorReference, mirrorName, isUnderMirror } from "./mirror";
+import { Mirror, mirrorReference, mirrorName, isUnderMirror, ecrRepositoryName } from "./mirror";
 import { parseStream, SourceDocument, InputError, dumpDocument, loadYaml } from "./yamlstream";
 import { replaceTokens, deepEqual } from "./text";
-import { hasNoVersion } from "./reference";
+import { hasNoVersion, parseReference } from "./reference";
 
 /** Findings of a whole stream. */
 export interface Inventory {
@@ -50,6 +50,17 @@ export function imageList(findings: Finding[]): string[] {
         set.add(f.ref.normalized);
     }
     return [...set].sort();
+}
+
+/**
+ * What to copy where: for each source image, its mirror reference and its ECR
+ * repository (checked against ECR's naming rules), sorted by source.
+ */
+export function mirrorPlan(images: string[], mirror: Mirror): [string, string, string][] {
+    return [...new Set(images)].sort().map((image) => {
+        const ref = parseReference(image);
+        return [ref.normalized, mirrorReference(ref, mirror), ecrRepositoryName(ref, mirror)];
+    });
 }
 
 /** The mapper of the rewrite: every reference to its place in the mirror. */

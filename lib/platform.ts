@@ -26,8 +26,10 @@ export interface PreparedApp {
     readonly objects: K8sObject[];
     /** Apps this one comes after. */
     readonly dependsOn: string[];
-    /** Sorted images the app pulls. */
+    /** Sorted images the app pulls (under the mirror). */
     readonly images: string[];
+    /** Sorted source images the mirror must hold (what the release names). */
+    readonly sourceImages: string[];
     /** sha256 of the final manifests (canonical JSON), so a preview shows which app an upstream change touches. */
     readonly digest: string;
     /** Whether the render came from the cache. */
@@ -126,12 +128,13 @@ export async function preparePlatform(settings: Settings): Promise<PreparedPlatf
     const specs = selectApps(readCatalog(root, settings.manifests.example), settings);
     const rendered = await pool(specs, Math.max(2, os.cpus().length), (s) => render(s.path, `app ${s.name} (${s.entry})`, settings.kustomize));
     const warnings: string[] = [];
-    const facts: (AppFacts & { cached: boolean; path?: string })[] = specs.map((s, i) => {
+    type Fact = AppFacts & { cached: boolean; path?: string; sourceImages: string[] };
+    const facts: Fact[] = specs.map((s, i) => {
         const rewritten = rewriteStream(rendered[i].text, `app ${s.name}`, settings.mirror);
         const objects = parseStream(rewritten.text, `app ${s.name}`).documents.map((d) => d.value).filter(isObject);
-        return { name: s.name, objects, cached: rendered[i].cached, path: s.path };
+        return { name: s.name, objects, cached: rendered[i].cached, path: s.path, sourceImages: imageList(rewritten.findings) };
     });
-    if (settings.profiles.length > 0) facts.push({ name: PROFILES_APP, objects: profileObjects(settings), cached: true });
+    if (settings.profiles.length > 0) facts.push({ name: PROFILES_APP, objects: profileObjects(settings), cached: true, sourceImages: [] });
     const transforms = applyTransforms(facts.flatMap((f) => f.objects), settings.transforms, objectKey);
     const deduped = dedupe(facts);
     warnings.push(...deduped.warnings);
@@ -140,15 +143,16 @@ export async function preparePlatform(settings: Settings): Promise<PreparedPlatf
         if (deps.has(e.name)) deps.set(e.name, [...new Set([...(deps.get(e.name) ?? []), ...e.after.filter((a) => deps.has(a))])].sort());
     }
     const order = topoOrder(deduped.apps.map((a) => a.name), deps);
-    const byName = new Map(deduped.apps.map((a, i) => [a.name, { ...a, cached: facts[i].cached, path: facts[i].path }]));
+    const byName = new Map(deduped.apps.map((a, i) => [a.name, { ...facts[i], objects: a.objects }]));
     const apps = order.map((name) => {
-        const a = byName.get(name) as AppFacts & { cached: boolean; path?: string };
+        const a = byName.get(name) as Fact;
         return {
             name,
             path: a.path,
             objects: a.objects,
             dependsOn: deps.get(name) ?? [],
             images: appImages(a.objects),
+            sourceImages: a.sourceImages,
             digest: manifestDigest(a.objects),
             cached: a.cached,
         };

@@ -8,6 +8,8 @@ import * as path from "path";
 import { parseSettings, kfstackConfig, ConfigError } from "./settings";
 import { preparePlatform, PreparedPlatform } from "./platform";
 import { dumpDocument, InputError, loadYaml } from "./yamlstream";
+import { mirrorPlan } from "./inventory";
+import { Mirror } from "./mirror";
 
 export interface RenderOutcome {
     readonly stdout: string;
@@ -55,7 +57,7 @@ export function renderSettings(flags: Map<string, string[]>) {
 }
 
 /** Writes the prepared apps into `out`, replacing it whole only once everything is written. */
-export function writeRender(prepared: PreparedPlatform, out: string): string[] {
+export function writeRender(prepared: PreparedPlatform, mirror: Mirror, out: string): string[] {
     const target = path.resolve(out);
     if (fs.existsSync(target)) {
         const st = fs.statSync(target);
@@ -76,6 +78,8 @@ export function writeRender(prepared: PreparedPlatform, out: string): string[] {
         files.push(file);
     });
     fs.writeFileSync(path.join(staging, "images.txt"), [...new Set(prepared.apps.flatMap((a) => a.images))].sort().map((i) => i + "\n").join(""));
+    // source <TAB> mirror reference <TAB> ECR repository: what to copy where before applying.
+    fs.writeFileSync(path.join(staging, "mirror-plan.tsv"), mirrorPlan(prepared.apps.flatMap((a) => a.sourceImages), mirror).map((r) => r.join("\t") + "\n").join(""));
     fs.writeFileSync(path.join(staging, ".kfstack-render"), "Written by kfstack render; the whole folder is replaced on the next render.\n");
     fs.rmSync(target, { recursive: true, force: true });
     fs.renameSync(staging, target);
@@ -91,12 +95,12 @@ export async function renderCommand(flags: Map<string, string[]>): Promise<Rende
     if (!flags.has("--config") && !flags.has("--manifests")) throw new InputError("'kfstack render' needs --manifests DIR (a kubeflow/manifests checkout) or --config Pulumi.<stack>.yaml");
     const { settings, hadUsers } = renderSettings(flags);
     const prepared = await preparePlatform(settings);
-    const files = writeRender(prepared, out);
+    const files = writeRender(prepared, settings.mirror, out);
     const objects = prepared.apps.reduce((n, a) => n + a.objects.length, 0);
     const notes = [
         ...prepared.warnings.map((w) => `kfstack: warning: ${w}`),
         ...(hadUsers ? ["kfstack: note: Dex users from the stack config are applied by `pulumi up` only (their passwords are secrets)"] : []),
-        `kfstack: wrote ${files.length} apps, ${objects} objects to ${out} (images under ${settings.mirror.location}; list in ${path.join(out, "images.txt")})`,
+        `kfstack: wrote ${files.length} apps, ${objects} objects to ${out} (images under ${settings.mirror.location}; copy them there first: ${path.join(out, "mirror-plan.tsv")})`,
     ];
     return { stdout: files.map((f) => path.join(out, f) + "\n").join(""), stderr: notes.join("\n") + "\n", code: 0 };
 }

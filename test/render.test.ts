@@ -57,6 +57,10 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
         assert.deepStrictEqual(publicHostsOutside(text, MIRROR), []);
         const images = fs.readFileSync(path.join(out, "images.txt"), "utf8").trim().split("\n");
         assert.strictEqual(images.length, 89);
+        const plan = fs.readFileSync(path.join(out, "mirror-plan.tsv"), "utf8").trim().split("\n").map((l) => l.split("\t"));
+        assert.strictEqual(plan.length, 89);
+        assert.deepStrictEqual(plan.map((r) => r[1]).sort(), images, "each source image has its mirror reference");
+        assert.ok(plan.every((r) => !r[0].startsWith(MIRROR) && r[2].startsWith("kf/")), "sources are public, ECR repositories are under the prefix");
     });
 
     it("renders the same from the dev stack file, with its transforms", () => {
