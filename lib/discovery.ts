@@ -17,7 +17,7 @@
  * - code that falls back to a default image unless an env var is set
  *   (`os.environ.get("FRONTEND_IMAGE", "gcr.io/...")`): recorded as a code default.
  */
-import { ImageReference, parseReference, InvalidReferenceError } from "./reference";
+import { ImageReference, tryParseReference } from "./reference";
 import { loadYaml, dumpDocument } from "./yamlstream";
 import { replaceTokens, deepEqual } from "./text";
 
@@ -56,7 +56,7 @@ export interface Finding {
     readonly path: string;
     /** For code defaults: the env var that overrides the default; for env findings: the variable. */
     readonly envVar?: string;
-    /** For code defaults: the ConfigMap key holding the code. */
+    /** Position of the object in its stream (or list of objects). */
     readonly documentIndex?: number;
 }
 
@@ -153,7 +153,6 @@ interface HubScope {
     readonly tag?: string;
     readonly path: string;
     readonly refs: ImageReference[];
-    readonly paths: string[];
 }
 
 /** State of one walk over one top-level object. */
@@ -202,12 +201,9 @@ class Walk {
         const value = raw.trim();
         if (value === "" || DYNAMIC_VALUE.test(value)) return undefined;
         if (kind !== "container" && NOT_AN_IMAGE.test(value)) return undefined;
-        let ref: ImageReference;
-        try {
-            ref = parseReference(value);
-        } catch (e) {
-            if (!(e instanceof InvalidReferenceError)) throw e;
-            if (strict) this.record(kind, value, path, undefined, e.reason, envVar);
+        const { ref, error } = tryParseReference(value);
+        if (!ref) {
+            if (strict) this.record(kind, value, path, undefined, error, envVar);
             return undefined;
         }
         this.record(kind, value, path, ref, undefined, envVar);
@@ -220,14 +216,9 @@ class Walk {
         const refs: ImageReference[] = [];
         for (const version of versions) {
             const text = `${raw}:${version}`;
-            try {
-                const ref = parseReference(text);
-                refs.push(ref);
-                this.record("versioned", text, path, ref);
-            } catch (e) {
-                if (!(e instanceof InvalidReferenceError)) throw e;
-                this.record("versioned", text, path, undefined, e.reason);
-            }
+            const { ref, error } = tryParseReference(text);
+            if (ref) refs.push(ref);
+            this.record("versioned", text, path, ref, error);
         }
         return refs.length ? this.map({ kind: "versioned", raw, refs }) : undefined;
     }
@@ -235,15 +226,9 @@ class Walk {
     /** A short image name below a hub: `hub/name:tag`. */
     hubImage(scope: HubScope, name: string, path: string): void {
         const text = `${scope.hub}/${name}` + (scope.tag !== undefined ? `:${scope.tag}` : "");
-        try {
-            const ref = parseReference(text);
-            scope.refs.push(ref);
-            scope.paths.push(path);
-            this.record("hub", text, `${path} (with ${scope.path})`, ref);
-        } catch (e) {
-            if (!(e instanceof InvalidReferenceError)) throw e;
-            this.record("hub", text, path, undefined, e.reason);
-        }
+        const { ref, error } = tryParseReference(text);
+        if (ref) scope.refs.push(ref);
+        this.record("hub", text, `${path} (with ${scope.path})`, ref, error);
     }
 
     finishHub(scope: HubScope): void {
@@ -254,13 +239,9 @@ class Walk {
 
     /** A default image in code; the mapper may rewrite the default too (the env var is set on the workload). */
     codeDefault(envVar: string, raw: string, path: string): string | undefined {
-        let ref: ImageReference;
-        try {
-            ref = parseReference(raw);
-        } catch (e) {
-            if (!(e instanceof InvalidReferenceError)) throw e;
-            return undefined; // code is scanned loosely: a non-reference default is not an image
-        }
+        // Code is scanned loosely: a default that is no reference is no image.
+        const { ref } = tryParseReference(raw);
+        if (!ref) return undefined;
         this.record("code-default", raw, path, ref, undefined, envVar);
         return this.map({ kind: "code-default", raw, refs: [ref] });
     }
@@ -312,7 +293,6 @@ function walkNode(node: unknown, ctx: Context): void {
             tag: typeof tag === "string" || typeof tag === "number" ? String(tag) : undefined,
             path: keyPath(holderPath, "hub"),
             refs: [],
-            paths: [],
         };
     }
     const versions = Object.keys(node).filter((k) => VERSION_KEY.test(k) && typeof node[k] === "string").map((k) => node[k] as string);
