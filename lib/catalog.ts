@@ -214,14 +214,20 @@ export function planApps(apps: AppFacts[]): Map<string, string[]> {
     return new Map([...deps].map(([k, v]) => [k, [...v].sort()]));
 }
 
-/** Apps in an order where each comes after its dependencies (stable: catalog order among equals). */
+/**
+ * Apps in an order where each comes after its dependencies; among apps free to go
+ * in any order, the release's own order (its example lists istio-install before
+ * the gateways that need istiod, say).
+ */
 export function topoOrder(names: string[], deps: Map<string, string[]>): string[] {
     const out: string[] = [];
     const done = new Set<string>();
+    const rank = new Map(names.map((n, i) => [n, i]));
     const visit = (n: string, trail: string[]) => {
         if (done.has(n)) return;
         if (trail.includes(n)) throw new InputError(`dependency cycle: ${[...trail, n].join(" → ")}`);
-        for (const d of deps.get(n) ?? []) visit(d, [...trail, n]);
+        const before = [...(deps.get(n) ?? [])].sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity));
+        for (const d of before) visit(d, [...trail, n]);
         done.add(n);
         out.push(n);
     };

@@ -10,6 +10,7 @@ import { preparePlatform, PreparedPlatform } from "./platform";
 import { dumpDocument, InputError, loadYaml } from "./yamlstream";
 import { mirrorPlan } from "./inventory";
 import { Mirror } from "./mirror";
+import { K8sObject } from "./catalog";
 
 export interface RenderOutcome {
     readonly stdout: string;
@@ -71,12 +72,29 @@ export function writeRender(prepared: PreparedPlatform, mirror: Mirror, out: str
     fs.rmSync(staging, { recursive: true, force: true });
     fs.mkdirSync(staging, { recursive: true });
     const files: string[] = [];
-    prepared.apps.forEach((app, i) => {
-        const file = `${String(i + 1).padStart(width, "0")}-${app.name}.yaml`;
-        const header = `# kfstack render: app ${app.name}, ${app.objects.length} objects, after: ${app.dependsOn.join(", ") || "-"}\n# manifests sha256: ${app.digest}\n`;
-        fs.writeFileSync(path.join(staging, file), header + app.objects.map((o) => "---\n" + dumpDocument(o)).join(""));
+    const steps: string[] = [];
+    const write = (file: string, header: string, objects: K8sObject[]) => {
+        fs.writeFileSync(path.join(staging, file), header + objects.map((o) => "---\n" + dumpDocument(o)).join(""));
         files.push(file);
+    };
+    prepared.apps.forEach((app, i) => {
+        const base = `${String(i + 1).padStart(width, "0")}-${app.name}`;
+        const header = `# kfstack render: app ${app.name}, ${app.objects.length} objects, after: ${app.dependsOn.join(", ") || "-"}\n# manifests sha256: ${app.digest}\n`;
+        // An app's CRDs get a file of their own, applied and established before the objects
+        // that use them: one kubectl call cannot map a kind whose CRD it is creating.
+        const crds = app.objects.filter((o) => o.kind === "CustomResourceDefinition");
+        const rest = app.objects.filter((o) => o.kind !== "CustomResourceDefinition");
+        if (crds.length > 0) {
+            write(`${base}.crds.yaml`, header, crds);
+            steps.push(`apply ${base}.crds.yaml`, `established ${base}.crds.yaml`);
+        }
+        if (rest.length > 0) {
+            write(`${base}.yaml`, header, rest);
+            steps.push(`apply ${base}.yaml`);
+            for (const w of rest.filter((o) => WORKLOADS.has(o.kind))) steps.push(`rollout ${w.kind.toLowerCase()}/${w.metadata.name} ${w.metadata.namespace ?? "default"}`);
+        }
     });
+    fs.writeFileSync(path.join(staging, "apply.sh"), applyScript(steps), { mode: 0o755 });
     fs.writeFileSync(path.join(staging, "images.txt"), [...new Set(prepared.apps.flatMap((a) => a.images))].sort().map((i) => i + "\n").join(""));
     // source <TAB> mirror reference <TAB> ECR repository: what to copy where before applying.
     fs.writeFileSync(path.join(staging, "mirror-plan.tsv"), mirrorPlan(prepared.apps.flatMap((a) => a.sourceImages), mirror).map((r) => r.join("\t") + "\n").join(""));
@@ -84,6 +102,24 @@ export function writeRender(prepared: PreparedPlatform, mirror: Mirror, out: str
     fs.rmSync(target, { recursive: true, force: true });
     fs.renameSync(staging, target);
     return files;
+}
+
+const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
+
+/**
+ * One pass, no retry loop: each file in install order, CRDs established before
+ * their objects, each app's workloads rolled out before the next app (so a
+ * webhook is served before anything it validates is created).
+ * KFSTACK_NO_ROLLOUT_WAIT=1 skips the rollout waits (clusters without nodes).
+ */
+function applyScript(steps: string[]): string {
+    const lines = steps.map((step) => {
+        const [verb, a, b] = step.split(" ");
+        if (verb === "apply") return `kubectl apply --server-side --force-conflicts -f "${a}"`;
+        if (verb === "established") return `kubectl wait --for condition=established --timeout=120s -f "${a}"`;
+        return `[ "\${KFSTACK_NO_ROLLOUT_WAIT:-}" = 1 ] || kubectl rollout status "${a}" -n "${b}" --timeout=\${KFSTACK_ROLLOUT_TIMEOUT:-10m}`;
+    });
+    return ["#!/bin/sh", "# Written by kfstack render: applies this folder in install order, in one pass.", "set -eu", "cd \"$(dirname \"$0\")\"", ...lines, ""].join("\n");
 }
 
 export async function renderCommand(flags: Map<string, string[]>): Promise<RenderOutcome> {
@@ -100,7 +136,7 @@ export async function renderCommand(flags: Map<string, string[]>): Promise<Rende
     const notes = [
         ...prepared.warnings.map((w) => `kfstack: warning: ${w}`),
         ...(hadUsers ? ["kfstack: note: Dex users from the stack config are applied by `pulumi up` only (their passwords are secrets)"] : []),
-        `kfstack: wrote ${files.length} apps, ${objects} objects to ${out} (images under ${settings.mirror.location}; copy them there first: ${path.join(out, "mirror-plan.tsv")})`,
+        `kfstack: wrote ${prepared.apps.length} apps (${files.length} files), ${objects} objects to ${out}; apply with ${path.join(out, "apply.sh")} (images under ${settings.mirror.location}: copy them there first, ${path.join(out, "mirror-plan.tsv")})`,
     ];
     return { stdout: files.map((f) => path.join(out, f) + "\n").join(""), stderr: notes.join("\n") + "\n", code: 0 };
 }

@@ -34,9 +34,17 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
         const r = runCli(["render", "--manifests", TREE_191, "--mirror", MIRROR, "--out", out]);
         assert.strictEqual(r.status, 0, r.stderr);
         const files = fs.readdirSync(out).filter((f) => f.endsWith(".yaml")).sort();
-        assert.strictEqual(files.length, 28, files.join(","));
+        const apps = new Set(files.map((f) => f.replace(/(\.crds)?\.yaml$/, "")));
+        assert.strictEqual(apps.size, 28, [...apps].join(","));
         assert.deepStrictEqual(r.stdout.trim().split("\n"), files.map((f) => path.join(out, f)));
-        assert.match(files[0], /^01-cert-manager\.yaml$/);
+        assert.deepStrictEqual(files.slice(0, 2), ["01-cert-manager.crds.yaml", "01-cert-manager.yaml"], "an app's CRDs in a file before its objects");
+        for (const f of files) {
+            const kinds = (jsyaml.loadAll(fs.readFileSync(path.join(out, f), "utf8")) as Obj[]).map((d) => d.kind);
+            assert.strictEqual(kinds.every((k) => k === "CustomResourceDefinition"), f.endsWith(".crds.yaml"), f);
+        }
+        const script = fs.readFileSync(path.join(out, "apply.sh"), "utf8");
+        const applied = [...script.matchAll(/kubectl apply --server-side --force-conflicts -f "([^"]+)"/g)].map((m) => m[1]);
+        assert.deepStrictEqual(applied, files, "apply.sh applies every file, in order");
         const rendered = new Map<string, Obj>();
         let text = "";
         for (const f of files) {
