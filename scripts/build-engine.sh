@@ -2,14 +2,17 @@
 # Builds the Pulumi engine pieces from Go modules into .engine/ (ignored), for e2e runs
 # without the internet. Never commit what it builds.
 #
-#   scripts/build-engine.sh --probe   ask the Go module proxy which pieces are served (seconds)
-#   scripts/build-engine.sh           build what is served: the Pulumi CLI v3.259.0 (kept when
-#                                     already built with that version), then stop with the exact
-#                                     error of the first piece that is not served
+#   scripts/build-engine.sh --probe     ask the Go module proxy which pieces are served (seconds)
+#   scripts/build-engine.sh --cluster   build etcd and kube-apiserver (a real API server for the
+#                                       e2e tests; about 1 + 4 min, kept once built)
+#   scripts/build-engine.sh             build the Pulumi CLI v3.259.0 (kept when already built with
+#                                       that version), then stop with the exact error of the first
+#                                       piece that is not served
 #
-# Status (2026-11-24): the CLI builds (about 3 min with a warm module cache). The Kubernetes
-# provider github.com/pulumi/pulumi-kubernetes/provider/v4 is not served by the proxy (403),
-# so `pulumi preview`/`up` of kfstack cannot run here; e2e is blocked on it.
+# Status (2026-11-24): the CLI, etcd and kube-apiserver build. The Kubernetes provider
+# github.com/pulumi/pulumi-kubernetes/provider/v4 is not served by the proxy (403), so
+# `pulumi preview`/`up` of kfstack cannot run here; the e2e tests apply `kfstack render`'s
+# output with kubectl to the real API server instead.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -17,8 +20,10 @@ ENGINE=$ROOT/.engine
 PULUMI_VERSION=v3.259.0
 K8S_PROVIDER=github.com/pulumi/pulumi-kubernetes/provider/v4
 K8S_PROVIDER_VERSION=v4.0.0-20260608201737-a03ff6ba58d2   # the v4.32.0 release
-ETCD=go.etcd.io/etcd/server/v3@v3.6.16
-KUBERNETES=k8s.io/kubernetes@v1.34.4
+ETCD_VERSION=v3.6.16
+ETCD=go.etcd.io/etcd/server/v3@$ETCD_VERSION
+KUBE_VERSION=v1.34.4
+KUBERNETES=k8s.io/kubernetes@$KUBE_VERSION
 export GOFLAGS=-mod=mod
 
 probe() { # module@version → prints "served", or the proxy's error and returns 1
@@ -37,6 +42,39 @@ if [ "${1:-}" = "--probe" ]; then
     for m in "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "$K8S_PROVIDER@$K8S_PROVIDER_VERSION" "$ETCD" "$KUBERNETES"; do
         printf '%s: %s\n' "$m" "$(probe "$m" | tr '\n' ' ')"
     done
+    exit 0
+fi
+
+if [ "${1:-}" = "--cluster" ]; then
+    # etcd: its module has replace directives, so `go install` refuses it; build from a wrapper module.
+    if ! "$ENGINE/bin/etcd" --version 2>/dev/null | grep -q "etcd Version: ${ETCD_VERSION#v}"; then
+        mkdir -p "$ENGINE/src/etcd" && cd "$ENGINE/src/etcd"
+        printf 'module kfstack.local/etcd\n\ngo 1.26\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > go.mod
+        printf '//go:build tools\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' > tools.go
+        go mod tidy && CGO_ENABLED=0 go build -o "$ENGINE/bin/etcd" go.etcd.io/etcd/server/v3 || { echo "build-engine: etcd did not build" >&2; exit 3; }
+        cd "$ROOT"
+    fi
+    echo "build-engine: $ENGINE/bin/etcd $("$ENGINE/bin/etcd" --version | head -1)"
+    # kube-apiserver: k8s.io/kubernetes replaces its staging modules with ./staging paths; a wrapper
+    # module replaces each with its published v0.x.y instead. The version is stamped, or clients
+    # (and the Kubernetes provider) take it for a v0.0.0 server.
+    if [ "$("$ENGINE/bin/kube-apiserver" --version 2>/dev/null)" != "Kubernetes $KUBE_VERSION" ]; then
+        mkdir -p "$ENGINE/src/apiserver" && cd "$ENGINE/src/apiserver"
+        gomod=$(cd "$ENGINE/probe" && go mod download -json "$KUBERNETES" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+        staging_version="v0.${KUBE_VERSION#v1.}"
+        {
+            printf 'module kfstack.local/apiserver\n\ngo 1.26\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$KUBE_VERSION"
+            grep '=> ./staging' "$gomod" | awk -v v="$staging_version" '{print "\t"$1" => "$1" "v}'
+            printf ')\n'
+        } > go.mod
+        printf '//go:build tools\npackage tools\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n' > tools.go
+        minor=$(echo "$KUBE_VERSION" | cut -d. -f2)
+        go mod tidy && CGO_ENABLED=0 go build -o "$ENGINE/bin/kube-apiserver" \
+            -ldflags "-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
+            k8s.io/kubernetes/cmd/kube-apiserver || { echo "build-engine: kube-apiserver did not build" >&2; exit 3; }
+        cd "$ROOT"
+    fi
+    echo "build-engine: $ENGINE/bin/kube-apiserver $("$ENGINE/bin/kube-apiserver" --version)"
     exit 0
 fi
 
