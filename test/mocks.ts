@@ -79,6 +79,7 @@ export interface Registration {
     readonly urn: string;
     readonly type: string;
     readonly name: string;
+    readonly parent: string;
     readonly dependencies: string[];
 }
 
@@ -92,7 +93,7 @@ export function recordRegistrations(): Registration[] {
     const out: Registration[] = [];
     const original = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: any) => {
-        out.push({ urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), type: req.getType(), name: req.getName(), dependencies: req.getDependenciesList() });
+        out.push({ urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), type: req.getType(), name: req.getName(), parent: req.getParent(), dependencies: req.getDependenciesList() });
         return original(req, callback);
     };
     return out;
