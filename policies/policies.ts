@@ -103,6 +103,8 @@ export function mirrorOnlyImages(enforcementLevel: EnforcementLevel = "mandatory
         description: "Every container image, wherever it is written, is served from an allowed mirror.",
         enforcementLevel,
         configSchema: mirrorConfigSchema,
+        // Not validateResourceOfType: that takes one resource class, and images live in every
+        // Kubernetes kind, custom resources included, so the filter is on the type token.
         validateResource: (args, report) => {
             if (!isKubernetes(args.type)) args.notApplicable("not a Kubernetes resource");
             const mirrors = mirrorsFrom(args, report);
