@@ -176,6 +176,8 @@ export function unsetCodeDefaults(documents: SourceDocument[], findings: Finding
 /** The result of a rewrite. */
 export interface Rewrite {
     readonly text: string;
+    /** The rewritten documents' values, in stream order (what `text` parses to). */
+    readonly values: unknown[];
     /** Findings of the input, before the rewrite. */
     readonly findings: Finding[];
     readonly documents: SourceDocument[];
@@ -239,5 +241,5 @@ export function rewriteStream(text: string, source: string, mirror: Mirror): Rew
         }
         out[doc.chunk] = next;
     }
-    return { text: out.join(""), findings, documents, changed: results.size, reserialised };
+    return { text: out.join(""), values: trees, findings, documents, changed: results.size, reserialised };
 }

@@ -14,7 +14,7 @@ import { render } from "./kustomize";
 import { rewriteStream, imageList } from "./inventory";
 import { applyTransforms } from "./transforms";
 import { Settings, ConfigError } from "./settings";
-import { InputError, parseStream } from "./yamlstream";
+import { InputError } from "./yamlstream";
 import { walkObject } from "./discovery";
 
 /** One app, ready to register. */
@@ -131,7 +131,7 @@ export async function preparePlatform(settings: Settings): Promise<PreparedPlatf
     type Fact = AppFacts & { cached: boolean; path?: string; sourceImages: string[] };
     const facts: Fact[] = specs.map((s, i) => {
         const rewritten = rewriteStream(rendered[i].text, `app ${s.name}`, settings.mirror);
-        const objects = parseStream(rewritten.text, `app ${s.name}`).documents.map((d) => d.value).filter(isObject);
+        const objects = rewritten.values.filter(isObject);
         return { name: s.name, objects, cached: rendered[i].cached, path: s.path, sourceImages: imageList(rewritten.findings) };
     });
     if (settings.profiles.length > 0) facts.push({ name: PROFILES_APP, objects: profileObjects(settings), cached: true, sourceImages: [] });
