@@ -71,7 +71,7 @@ function main(): void {
 /** Issue 4: the whole program under mocks, cold and warm render cache, against `kubectl kustomize example`. */
 function programBench(): void {
     const tree = path.resolve(ROOT, "..", "shared", "kubeflow-manifests", "v1.9.1");
-    const runs = 3;
+    const runs = 5;
     const kustomize = median(time(() => {
         const r = spawnSync("kubectl", ["kustomize", path.join(tree, "example")], { maxBuffer: 64 << 20 });
         if (r.status !== 0) throw new Error(String(r.stderr));
