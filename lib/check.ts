@@ -2,8 +2,7 @@
  * The rules behind `kfstack check` and the policy pack: one implementation, two front ends.
  */
 import { Finding, describeObject } from "./discovery";
-import { Mirror, isUnderMirror, mirrorReference, mirrorName } from "./mirror";
-import { hasNoVersion } from "./reference";
+import { Mirror, isUnderMirror, mirrorReference } from "./mirror";
 import { UnsetCodeDefault } from "./inventory";
 
 /** A rule broken at one place. */
@@ -57,7 +56,7 @@ export function codeDefaultViolations(unset: UnsetCodeDefault[], mirrors: Mirror
     const publicDefaults = unset.filter((u) => !(u.codeDefault.ref && mirrors.some((m) => isUnderMirror(u.codeDefault.ref!, m))));
     return publicDefaults.map(({ codeDefault, document, container }) => {
         const ref = codeDefault.ref;
-        const target = ref && mirrors.length > 0 ? (hasNoVersion(ref) ? mirrorName(ref, mirrors[0]) : mirrorReference(ref, mirrors[0])) : "<mirror reference>";
+        const target = ref && mirrors.length > 0 ? mirrorReference(ref, mirrors[0]) : "<mirror reference>";
         const obj = (document.value ?? {}) as any;
         const owner = `${obj.kind} ${obj.metadata?.namespace ? obj.metadata.namespace + "/" : ""}${obj.metadata?.name}`;
         return {

@@ -165,6 +165,7 @@ async function dispatch(p: Parsed, stdin: () => string): Promise<Outcome> {
             return { stdout: mirrorPlan(imageList(inv.findings), mirror).map((r) => r.join("\t") + "\n").join(""), stderr: "", code: 0 };
         }
         case "render": {
+            expectNone(p, ["--manifests", "--mirror", "--out", "--config", "--kustomize"]);
             if (p.positional.length > 0) throw new UsageError(`'kfstack render' takes no FILE (got ${p.positional.join(" ")})`);
             return renderCommand(p.flags);
         }

@@ -215,7 +215,7 @@ export function rewriteStream(text: string, source: string, mirror: Mirror): Rew
     for (const unset of unsetCodeDefaults(rewrittenDocs, findings)) {
         const ref = unset.codeDefault.ref;
         if (!ref) continue;
-        const value = ref.tag !== undefined || ref.digest !== undefined ? mirrorReference(ref, mirror) : mirrorName(ref, mirror);
+        const value = mirrorReference(ref, mirror);
         unset.container.env = [...(unset.container.env ?? []), { name: unset.codeDefault.envVar, value }];
         const prior = results.get(unset.document.index);
         results.set(unset.document.index, { replacements: prior?.replacements ?? new Map(), conflict: prior?.conflict ?? false, structural: true });

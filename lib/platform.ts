@@ -15,7 +15,7 @@ import { rewriteStream, imageList } from "./inventory";
 import { applyTransforms } from "./transforms";
 import { Settings, ConfigError } from "./settings";
 import { InputError } from "./yamlstream";
-import { walkObject } from "./discovery";
+import { mirrorString } from "./mirror";
 
 /** One app, ready to register. */
 export interface PreparedApp {
@@ -127,7 +127,6 @@ export async function preparePlatform(settings: Settings): Promise<PreparedPlatf
     const root = manifestsDir(settings);
     const specs = selectApps(readCatalog(root, settings.manifests.example), settings);
     const rendered = await pool(specs, Math.max(2, os.cpus().length), (s) => render(s.path, `app ${s.name} (${s.entry})`, settings.kustomize));
-    const warnings: string[] = [];
     type Fact = AppFacts & { cached: boolean; path?: string; sourceImages: string[] };
     const facts: Fact[] = specs.map((s, i) => {
         const rewritten = rewriteStream(rendered[i].text, `app ${s.name}`, settings.mirror);
@@ -137,7 +136,6 @@ export async function preparePlatform(settings: Settings): Promise<PreparedPlatf
     if (settings.profiles.length > 0) facts.push({ name: PROFILES_APP, objects: profileObjects(settings), cached: true, sourceImages: [] });
     const transforms = applyTransforms(facts.flatMap((f) => f.objects), settings.transforms, objectKey);
     const deduped = dedupe(facts);
-    warnings.push(...deduped.warnings);
     const deps = planApps(deduped.apps);
     for (const e of settings.apps.extra) {
         if (deps.has(e.name)) deps.set(e.name, [...new Set([...(deps.get(e.name) ?? []), ...e.after.filter((a) => deps.has(a))])].sort());
@@ -151,16 +149,12 @@ export async function preparePlatform(settings: Settings): Promise<PreparedPlatf
             path: a.path,
             objects: a.objects,
             dependsOn: deps.get(name) ?? [],
-            images: appImages(a.objects),
+            // Transforms never touch images: the app pulls its source images, mirrored.
+            images: a.sourceImages.map((i) => mirrorString(i, settings.mirror)).sort(),
             sourceImages: a.sourceImages,
             digest: manifestDigest(a.objects),
             cached: a.cached,
         };
     });
-    return { apps, warnings, transforms };
-}
-
-/** The sorted images of a set of objects, by the shared discovery. */
-export function appImages(objects: K8sObject[]): string[] {
-    return imageList(objects.flatMap((o, i) => walkObject(o, undefined, i).findings));
+    return { apps, warnings: deduped.warnings, transforms };
 }

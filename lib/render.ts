@@ -123,9 +123,6 @@ function applyScript(steps: string[]): string {
 }
 
 export async function renderCommand(flags: Map<string, string[]>): Promise<RenderOutcome> {
-    for (const k of flags.keys()) {
-        if (!["--manifests", "--mirror", "--out", "--config", "--kustomize"].includes(k)) throw new InputError(`option ${k} does not apply to 'kfstack render'`);
-    }
     const out = flags.get("--out")?.[0];
     if (!out) throw new InputError("'kfstack render' needs --out DIR");
     if (!flags.has("--config") && !flags.has("--manifests")) throw new InputError("'kfstack render' needs --manifests DIR (a kubeflow/manifests checkout) or --config Pulumi.<stack>.yaml");

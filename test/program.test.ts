@@ -16,10 +16,10 @@ import { parseMirror } from "../lib/mirror";
 import { walkObject } from "../lib/discovery";
 import { mirrorOnlyViolations } from "../lib/check";
 import { typeToken } from "../components/kubeflowApp";
-import { groupKind } from "../lib/catalog";
+import { groupKind, objectKey, K8sObject } from "../lib/catalog";
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: any };
-const id = (o: Obj) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+const id = (o: Obj) => objectKey(o as K8sObject);
 
 /** The value at a path written by `diff`. */
 function valueAt(o: any, p: string): any {

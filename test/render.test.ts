@@ -8,10 +8,11 @@ import * as jsyaml from "js-yaml";
 import { runCli, tempDir, RENDERED_191, TREE_191, publicHostsOutside } from "./helpers";
 import { rewriteStream, inventoryOf } from "../lib/inventory";
 import { parseMirror } from "../lib/mirror";
+import { objectKey, K8sObject } from "../lib/catalog";
 
 const MIRROR = "registry.local:5000/kf";
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
-const id = (o: Obj) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+const id = (o: Obj) => objectKey(o as K8sObject);
 
 function writeStack(dir: string, config: Record<string, unknown>): string {
     const file = path.join(dir, "Pulumi.test.yaml");
