@@ -31,6 +31,12 @@ export interface Cluster {
     readonly kubeconfig: string;
     /** Runs kubectl against the cluster. */
     kubectl(args: string[], input?: string): { status: number; stdout: string; stderr: string };
+    /**
+     * Waits until each named CRD reports Established. Read from `get -o json`, not
+     * `kubectl wait`, which fails at once on a CRD whose status.conditions is still null
+     * (https://github.com/epinio/epinio/pull/829); apply.sh retries that error instead.
+     */
+    established(crds: string[], ms?: number): Promise<void>;
     stop(): Promise<void>;
 }
 
@@ -90,6 +96,14 @@ export async function startCluster(): Promise<Cluster> {
         const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { input, encoding: "utf8", maxBuffer: 64 << 20 });
         return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
     };
+    const established = (crds: string[], ms = 120000) => waitFor(`CRDs ${crds.join(", ")} established`, ms, () => {
+        const r = kubectl(["get", "crd", ...crds, "-o", "json"]);
+        if (r.status !== 0) return false;
+        const got = JSON.parse(r.stdout);
+        // One name gets the object itself, several get a List.
+        const items = (got.kind === "List" ? got.items : [got]) as { status?: { conditions?: { type: string; status: string }[] | null } }[];
+        return items.length === crds.length && items.every((c) => (c.status?.conditions ?? []).some((x) => x.type === "Established" && x.status === "True"));
+    }, () => kubectl(["get", "crd", ...crds, "-o", "yaml"]).stdout);
     const stop = async () => {
         for (const c of children.reverse()) {
             c.kill("SIGTERM");
@@ -103,5 +117,5 @@ export async function startCluster(): Promise<Cluster> {
         await stop();
         throw e;
     }
-    return { kubeconfig, kubectl, stop };
+    return { kubeconfig, kubectl, established, stop };
 }

@@ -110,8 +110,8 @@ describe("e2e: the Pulumi program's objects, created in its dependency order on 
             });
             const r = c.kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], batch.map((o) => "---\n" + jsyaml.dump(o, { lineWidth: -1 })).join(""));
             assert.strictEqual(r.status, 0, `wave ${waves + 1} (${ready.length} objects) refused:\n${r.stderr.slice(-3000)}`);
-            const crds = batch.filter((o) => o.kind === "CustomResourceDefinition").map((o) => `crd/${o.metadata.name}`);
-            if (crds.length) assert.strictEqual(c.kubectl(["wait", "--for", "condition=established", "--timeout=120s", ...crds]).status, 0);
+            const crds = batch.filter((o) => o.kind === "CustomResourceDefinition").map((o) => o.metadata.name);
+            if (crds.length) await c.established(crds);
             ready.forEach((u) => applied.add(u));
             waves++;
         }
