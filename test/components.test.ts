@@ -45,3 +45,28 @@ describe("KubeflowPlatform and KubeflowApp components", () => {
         assert.strictEqual(await promise(app.manifestDigest), manifestDigest([widget, secret]));
     });
 });
+
+describe("the test mocks", () => {
+    // useMocks answers registrations without Pulumi's JavaScript round trip (see RecordingMocks.registerResource):
+    // what a test reads must be what Pulumi's own mock monitor gives.
+    async function run(pulumiPath: boolean) {
+        const mocks = useMocks({}, {}, "unit", pulumiPath);
+        const { KubeObject } = await import("../components/kubeflowApp");
+        const pulumi = await import("@pulumi/pulumi");
+        const ns = new KubeObject("ns", { apiVersion: "v1", kind: "Namespace", metadata: { name: "kubeflow", labels: { a: "b" } } }, "v1", "Namespace");
+        const s = new KubeObject("s", { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "kubeflow" }, stringData: pulumi.secret({ token: "t" }), data: { n: [1, 2.5, true, null, { x: "" }] } }, "v1", "Secret", { dependsOn: [ns] });
+        const out = { urn: await promise(s.urn), id: await promise(s.id), metadata: await promise((s as any).metadata), data: await promise((s as any).data), stringData: await promise((s as any).stringData), nsUrn: await promise(ns.urn) };
+        await settle();
+        return { out, recorded: mocks.resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, secret: r.secret, provider: r.provider })) };
+    }
+
+    it("record and answer what Pulumi's own mock monitor does", async () => {
+        const fast = await run(false);
+        const slow = await run(true);
+        assert.deepStrictEqual(fast, slow);
+        assert.deepStrictEqual(fast.out.stringData, { token: "t" });
+        assert.strictEqual(fast.recorded.find((r) => r.name === "s")?.secret, true);
+        assert.strictEqual(fast.recorded.find((r) => r.name === "ns")?.secret, false);
+        assert.strictEqual(fast.out.id, "s-id");
+    });
+});
