@@ -68,6 +68,8 @@ function main(): void {
 }
 
 
+const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ${target}×: ${ratio <= target ? "met" : "not met"})`;
+
 /** Issue 4: the whole program under mocks, cold and warm render cache, against `kubectl kustomize example`. */
 function programBench(): void {
     const tree = path.resolve(ROOT, "..", "shared", "kubeflow-manifests", "v1.9.1");
@@ -105,14 +107,15 @@ function programBench(): void {
         `| --- | ---: | ---: | ---: | ---: |`,
         row("kfstack: catalog, render (real kustomize, in parallel), rewrite, transforms, order", "prepare"),
         row("kfstack: construct the components", "construct"),
-        row("Pulumi SDK: serialise the 570 registrations to the mock monitor (protobuf)", "settle"),
+        row("Pulumi SDK: serialise the 570 registrations (protobuf), read the outputs", "settle"),
         row("node start and module loading", "loaded"),
         row("**whole process**", "total"),
         ``,
-        `Against the targets: kfstack's own work (prepare + construct) is ${own(cold)}× cold and ${own(warm)}× warm;`,
-        `the whole process is ${(m(cold, "total") / kustomize).toFixed(2)}× and ${(m(warm, "total") / kustomize).toFixed(2)}×, so the whole-run targets are not met:`,
-        `${(m(warm, "settle") / 1000).toFixed(1)} s of every run is the Pulumi SDK serialising 7 MB of manifests (mostly CRD schemas) to protobuf,`,
-        `which any Pulumi program registering these objects pays (the engine does the same over gRPC).`,
+        `Against the targets (≤ 1.2× cold, ≤ 0.5× warm): kfstack's own work (prepare + construct) is ${own(cold)}× cold and ${own(warm)}× warm;`,
+        `the whole process is ${verdict(m(cold, "total") / kustomize, 1.2)} cold and ${verdict(m(warm, "total") / kustomize, 0.5)} warm.`,
+        `${(m(warm, "settle") / 1000).toFixed(1)} s of every warm run is the Pulumi SDK turning 7 MB of manifests (mostly CRD schemas) into`,
+        `protobuf and reading the echoed outputs back: single-threaded SDK work that any Pulumi program registering these objects pays.`,
+        `The mock monitor answers with the request's own Struct (test/mocks.ts), so none of it is the mock's.`,
         ``,
     ].join("\n");
     process.stdout.write(table + "\n");
