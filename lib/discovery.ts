@@ -151,8 +151,20 @@ interface HubScope {
     readonly holder: Record<string, unknown>;
     readonly hub: string;
     readonly tag?: string;
+    /** Istio's `variant` (`distroless`): a suffix of the tag. */
+    readonly variant?: string;
     readonly path: string;
     readonly refs: ImageReference[];
+}
+
+/**
+ * Istio's image variant: any value but "" and "default" is appended to the tag
+ * (`1.26.1` + `distroless` → `1.26.1-distroless`, https://github.com/istio/istio/issues/51040),
+ * for the whole scope (`global.variant`, which Istio's ambient profile sets) or one image (a
+ * `variant` beside its `image`): https://istio.io/latest/docs/ops/configuration/security/harden-docker-images/
+ */
+function variantOf(v: unknown): string | undefined {
+    return typeof v === "string" && v.trim() !== "" && v !== "default" ? v.trim() : undefined;
 }
 
 /** State of one walk over one top-level object. */
@@ -224,8 +236,8 @@ class Walk {
     }
 
     /** A short image name below a hub: `hub/name:tag`. */
-    hubImage(scope: HubScope, name: string, path: string): void {
-        const text = `${scope.hub}/${name}` + (scope.tag !== undefined ? `:${scope.tag}` : "");
+    hubImage(scope: HubScope, name: string, path: string, variant: string | undefined): void {
+        const text = `${scope.hub}/${name}` + (scope.tag !== undefined ? `:${scope.tag}` + (variant !== undefined ? `-${variant}` : "") : "");
         const { ref, error } = tryParseReference(text);
         if (ref) scope.refs.push(ref);
         this.record("hub", text, `${path} (with ${scope.path})`, ref, error);
@@ -258,9 +270,10 @@ interface Context {
 }
 
 /** Returns the new value for a string leaf that is an image-named key's value, list item or `{value}`. */
-function imageValue(ctx: Context, kind: PlaceKind, value: string, path: string): string | undefined {
+/** `variant`: the image's own variant, null when it says "none" (`default`), undefined to take the scope's. */
+function imageValue(ctx: Context, kind: PlaceKind, value: string, path: string, variant?: string | null): string | undefined {
     if (ctx.hub && !value.includes("/") && !value.includes(":") && !value.includes("@") && value.trim() !== "" && !DYNAMIC_VALUE.test(value)) {
-        ctx.walk.hubImage(ctx.hub, value, path);
+        ctx.walk.hubImage(ctx.hub, value, path, variant === undefined ? ctx.hub.variant : variant ?? undefined);
         return undefined;
     }
     return ctx.walk.reference(kind, value, path, true);
@@ -291,6 +304,7 @@ function walkNode(node: unknown, ctx: Context): void {
             holder: hubHolder,
             hub: hubHolder.hub,
             tag: typeof tag === "string" || typeof tag === "number" ? String(tag) : undefined,
+            variant: variantOf(hubHolder.variant),
             path: keyPath(holderPath, "hub"),
             refs: [],
         };
@@ -325,7 +339,7 @@ function walkNode(node: unknown, ctx: Context): void {
                 if (versions.length > 0 && bare !== "" && !DYNAMIC_VALUE.test(bare) && !/[:@]/.test(bare.slice(bare.lastIndexOf("/") + 1))) {
                     out = ctx.walk.versioned(bare, versions, path);
                 } else {
-                    out = imageValue(child, "field", value, path);
+                    out = imageValue(child, "field", value, path, typeof node.variant === "string" ? variantOf(node.variant) ?? null : undefined);
                 }
                 if (out !== undefined) node[key] = out;
             } else if (Array.isArray(value)) {

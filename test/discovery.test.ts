@@ -145,6 +145,15 @@ describe("discovery", () => {
         assert.deepStrictEqual([...new Set(refs(findImages(cm)))], ["mirror.local:5000/kf/docker.io/istio/pilot:1.22.1", "mirror.local:5000/kf/docker.io/istio/proxyv2:1.22.1"]);
     });
 
+    it("appends Istio's image variant to the tag, for the scope or one image", () => {
+        const values = { global: { hub: "gcr.io/istio-release", tag: "1.26.1", variant: "distroless", proxy: { image: "proxyv2" } }, pilot: { image: "pilot", variant: "debug" }, cni: { image: "install-cni", variant: "default" } };
+        assert.deepStrictEqual(refs(findImages(configMap({ values: JSON.stringify(values) }))).sort(), [
+            "gcr.io/istio-release/install-cni:1.26.1", "gcr.io/istio-release/pilot:1.26.1-debug", "gcr.io/istio-release/proxyv2:1.26.1-distroless",
+        ]);
+        const plain = { global: { hub: "docker.io/istio", tag: "1.22.1", variant: "", proxy: { image: "proxyv2" } } };
+        assert.deepStrictEqual(refs(findImages(configMap({ values: JSON.stringify(plain) }))), ["docker.io/istio/proxyv2:1.22.1"]);
+    });
+
     it("records images known only to a controller's code, and the containers that do not override them", () => {
         const code = "import os\nimage = os.environ.get(\"FRONTEND_IMAGE\", \"gcr.io/ml-pipeline/frontend\")\nport = os.environ.get(\"CONTROLLER_PORT\", \"8080\")\n";
         const stream = [
