@@ -44,6 +44,27 @@ export function appNameOf(entry: string): string {
 
 /** Reads the app catalog from a release's example kustomization. */
 export function readCatalog(manifestsDir: string, exampleDir = "example"): AppSpec[] {
+    return readExample(manifestsDir, exampleDir).apps;
+}
+
+/** Fields of a kustomization that only say what it includes and in which order. */
+const LISTING_FIELDS = new Set(["apiVersion", "kind", "metadata", "resources", "bases", "sortOptions"]);
+
+/** The release's example: its apps, and the fields it applies to all of them. */
+export interface Example {
+    readonly apps: AppSpec[];
+    /** The example folder. */
+    readonly dir: string;
+    /** The kustomization file. */
+    readonly file: string;
+    /**
+     * Fields that change the apps' objects (`components`, `patches`, `labels`, generators, ...):
+     * the example's own offer of Pod Security Standards is a `components` entry to uncomment.
+     */
+    readonly wideFields: string[];
+}
+
+export function readExample(manifestsDir: string, exampleDir = "example"): Example {
     const root = path.resolve(manifestsDir);
     if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
         throw new InputError(`manifests directory ${manifestsDir} does not exist; set kfstack:manifests.path to a checkout of kubeflow/manifests`);
@@ -74,7 +95,56 @@ export function readCatalog(manifestsDir: string, exampleDir = "example"): AppSp
         apps.push({ name, path: path.resolve(example, r), entry: r });
     }
     if (apps.length === 0) throw new InputError(`${file} lists no resources; is this a kubeflow/manifests example?`);
-    return apps;
+    const wideFields = Object.keys(parsed).filter((k) => !LISTING_FIELDS.has(k) && !isEmpty(parsed[k])).sort();
+    return { apps, dir: example, file, wideFields };
+}
+
+function isEmpty(v: unknown): boolean {
+    return v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v as object).length === 0);
+}
+
+/** kustomize's name suffix on generated ConfigMaps and Secrets: a dash and 10 characters of its hash alphabet. */
+const GENERATED_SUFFIX = /-[a-z0-9]{10}$/;
+
+/**
+ * Gives each app the objects of the whole example's render that it rendered itself, so that
+ * example-wide fields (components, patches, labels) reach every app exactly as
+ * `kustomize build example` applies them. Matching is by identity; a generated ConfigMap or
+ * Secret whose content the example changes gets a new hash suffix, and is matched without it.
+ * An object the example removes leaves its app; an object only the example adds is an error
+ * (no app would install it). `documents`: each app's rendered documents; returns each app's
+ * documents from the whole render, in the app's order.
+ */
+export function partitionExample<T extends { value: unknown }>(apps: { name: string; documents: T[] }[], whole: T[], example: string): T[][] {
+    const key = (d: T) => objectKey(d.value as K8sObject);
+    const stem = (d: T) => {
+        const o = d.value as K8sObject;
+        return (o.kind === "ConfigMap" || o.kind === "Secret") && o.apiVersion === "v1" ? key(d).replace(GENERATED_SUFFIX, "") : undefined;
+    };
+    const byKey = new Map(whole.map((d) => [key(d), d]));
+    const byStem = new Map<string, T[]>();
+    for (const d of whole) {
+        const k = stem(d);
+        if (k !== undefined) byStem.set(k, [...(byStem.get(k) ?? []), d]);
+    }
+    const taken = new Set<T>();
+    const out = apps.map((app) => app.documents.flatMap((d) => {
+        let hit = byKey.get(key(d));
+        if (!hit) {
+            const k = stem(d);
+            const candidates = k === undefined ? [] : (byStem.get(k) ?? []).filter((c) => !taken.has(c));
+            if (candidates.length === 1) hit = candidates[0];
+        }
+        if (!hit || taken.has(hit)) return [];
+        taken.add(hit);
+        return [hit];
+    }));
+    const extra = whole.filter((d) => !taken.has(d)).map(key);
+    if (extra.length > 0) {
+        throw new InputError(`${example} adds ${extra.length} object(s) that no app renders (${extra.slice(0, 5).join(", ")}${extra.length > 5 ? ", ..." : ""}); `
+            + "kfstack installs the example app by app: move them into an app's kustomization, or add their folder as kfstack:apps.extra");
+    }
+    return out;
 }
 
 /** Install phases, by app name. Unknown names are Kubeflow apps. */

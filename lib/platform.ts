@@ -9,12 +9,12 @@ import * as os from "os";
 import * as path from "path";
 import * as crypto from "crypto";
 import { spawnSync } from "child_process";
-import { readCatalog, AppSpec, K8sObject, objectKey, planApps, topoOrder, dedupe, AppFacts } from "./catalog";
+import { readExample, partitionExample, Example, AppSpec, K8sObject, objectKey, planApps, topoOrder, dedupe, AppFacts } from "./catalog";
 import { render } from "./kustomize";
 import { rewriteStream, imageList } from "./inventory";
 import { applyTransforms } from "./transforms";
 import { Settings, ConfigError } from "./settings";
-import { InputError } from "./yamlstream";
+import { InputError, parseStream } from "./yamlstream";
 import { mirrorString } from "./mirror";
 
 /** One app, ready to register. */
@@ -97,6 +97,31 @@ async function pool<T, R>(items: T[], limit: number, job: (t: T) => Promise<R>):
     return out;
 }
 
+/**
+ * Renders each selected app with real kustomize, in parallel. When the example applies fields
+ * to all its apps (components, patches, labels), the example itself is rendered too and each
+ * app takes its objects from that render (partitionExample); the apps left out are then
+ * rendered as well, so that every object of the whole render has its app.
+ */
+async function renderApps(specs: AppSpec[], example: Example, settings: Settings): Promise<{ text: string; cached: boolean }[]> {
+    const whole: AppSpec = { name: "example", path: example.dir, entry: example.file };
+    const label = (s: AppSpec) => s === whole ? `${example.file} (rendered whole for its ${example.wideFields.join(", ")})` : `app ${s.name} (${s.entry})`;
+    const run = (s: AppSpec) => render(s.path, label(s), settings.kustomize);
+    if (example.wideFields.length === 0) return pool(specs, Math.max(2, os.cpus().length), run);
+    const inExample = new Set(example.apps.map((a) => a.path));
+    const all = [...specs, ...example.apps.filter((a) => !specs.some((s) => s.path === a.path))];
+    const rendered = await pool([whole, ...all], Math.max(2, os.cpus().length), run);
+    const parse = (text: string, label: string) => parseStream(text, label).documents.filter((d) => d.value !== null);
+    const members = all.filter((a) => inExample.has(a.path));
+    const parts = partitionExample(members.map((a) => ({ name: a.name, documents: parse(rendered[1 + all.indexOf(a)].text, `app ${a.name}`) })), parse(rendered[0].text, "example"), example.file);
+    return specs.map((s, i) => {
+        const member = members.indexOf(s);
+        if (member < 0) return rendered[1 + i]; // an extra app: not in the example, nothing example-wide applies
+        const text = parts[member].map((d) => (/^---/.test(d.text) ? d.text : "---\n" + d.text)).join("");
+        return { text, cached: rendered[0].cached && rendered[1 + i].cached };
+    });
+}
+
 /** Profile CRs for the stack config's user profiles. */
 export function profileObjects(settings: Settings): K8sObject[] {
     return settings.profiles.map((p) => ({
@@ -125,13 +150,14 @@ export function manifestDigest(objects: unknown[]): string {
  */
 export async function preparePlatform(settings: Settings): Promise<PreparedPlatform> {
     const root = manifestsDir(settings);
-    const specs = selectApps(readCatalog(root, settings.manifests.example), settings);
-    const rendered = await pool(specs, Math.max(2, os.cpus().length), (s) => render(s.path, `app ${s.name} (${s.entry})`, settings.kustomize));
+    const example = readExample(root, settings.manifests.example);
+    const specs = selectApps(example.apps, settings);
+    const texts = await renderApps(specs, example, settings);
     type Fact = AppFacts & { cached: boolean; path?: string; sourceImages: string[] };
     const facts: Fact[] = specs.map((s, i) => {
-        const rewritten = rewriteStream(rendered[i].text, `app ${s.name}`, settings.mirror);
+        const rewritten = rewriteStream(texts[i].text, `app ${s.name}`, settings.mirror);
         const objects = rewritten.values.filter(isObject);
-        return { name: s.name, objects, cached: rendered[i].cached, path: s.path, sourceImages: imageList(rewritten.findings) };
+        return { name: s.name, objects, cached: texts[i].cached, path: s.path, sourceImages: imageList(rewritten.findings) };
     });
     if (settings.profiles.length > 0) facts.push({ name: PROFILES_APP, objects: profileObjects(settings), cached: true, sourceImages: [] });
     const transforms = applyTransforms(facts.flatMap((f) => f.objects), settings.transforms, objectKey);

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as jsyaml from "js-yaml";
-import { appNameOf, readCatalog, planApps, planApp, dedupe, topoOrder, K8sObject, objectKey, phaseOf } from "../lib/catalog";
+import { appNameOf, readCatalog, planApps, planApp, dedupe, topoOrder, K8sObject, objectKey, phaseOf, partitionExample, readExample } from "../lib/catalog";
 import { selectApps } from "../lib/platform";
 import { parseSettings, ConfigError } from "../lib/settings";
 import { TREE_191, tempDir } from "./helpers";
@@ -117,5 +117,30 @@ describe("install order", () => {
             && /kfstack:apps\.enabled\[1\] is "nope"/.test(e.message) && /kfstack:apps\.disabled\[0\] is "zzz"/.test(e.message));
         const only = parseSettings({ manifests: { path: TREE_191 }, mirror: { registry: "r.io" }, apps: { enabled: ["cert-manager", "pipeline"], disabled: ["pipeline"] } }, "/");
         assert.deepStrictEqual(selectApps(readCatalog(TREE_191), only).map((a) => a.name), ["cert-manager"]);
+    });
+});
+
+describe("example-wide fields", () => {
+    const doc = (kind: string, name: string, extra: object = {}) => ({ value: { apiVersion: "v1", kind, metadata: { name, namespace: "kubeflow", ...extra } } });
+
+    it("lists the fields an example applies to all its apps, and none for v1.9.1's", () => {
+        assert.deepStrictEqual(readExample(TREE_191).wideFields, [], "v1.9.1's components are commented out; sortOptions only orders");
+        const dir = tempDir("example-fields");
+        fs.mkdirSync(path.join(dir, "example"));
+        fs.writeFileSync(path.join(dir, "example", "kustomization.yaml"), "resources: [../apps/a/base]\nsortOptions: {order: legacy}\ncomponents: [../pss]\npatches: []\nnamespace: ''\nlabels:\n- pairs: {a: b}\n");
+        assert.deepStrictEqual(readExample(dir).wideFields, ["components", "labels"]);
+    });
+
+    it("gives each app its objects from the whole render: by identity, generated names by stem, removed ones dropped", () => {
+        const apps = [
+            { name: "a", documents: [doc("ConfigMap", "cfg-h2k4m6b8d9"), doc("Service", "svc")] },
+            { name: "b", documents: [doc("Service", "gone"), doc("Secret", "s")] },
+        ];
+        const whole = [doc("Service", "svc", { labels: { x: "y" } }), doc("ConfigMap", "cfg-t7g5f4c2b9", { labels: { x: "y" } }), doc("Secret", "s", { labels: { x: "y" } })];
+        const parts = partitionExample(apps, whole, "example/kustomization.yaml");
+        assert.deepStrictEqual(parts.map((p) => p.map((d) => (d.value as K8sObject).metadata.name)), [["cfg-t7g5f4c2b9", "svc"], ["s"]]);
+        assert.ok(parts.flat().every((d) => (d.value as K8sObject).metadata.labels), "the whole render's content");
+        assert.throws(() => partitionExample(apps, [...whole, doc("Service", "new")], "example/kustomization.yaml"),
+            /example\/kustomization\.yaml adds 1 object\(s\) that no app renders \(v1\/Service\/kubeflow\/new\)/);
     });
 });

@@ -6,7 +6,8 @@ import { preparePlatform, manifestsDir } from "../lib/platform";
 import { parseSettings, ConfigError } from "../lib/settings";
 import { useMocks } from "./mocks";
 import { devConfig } from "./stacks";
-import { tempDir } from "./helpers";
+import { tempDir, TREE_191 } from "./helpers";
+import { rewriteStream } from "../lib/inventory";
 
 /** A tiny release: example/ with two apps, one defining a CRD the other uses. */
 function release(dir: string): void {
@@ -46,6 +47,45 @@ describe("platform preparation", function () {
         assert.strictEqual(manifestsDir(settings), manifestsDir(settings), "cloned once, then reused");
         const bad = parseSettings({ manifests: { git: `file://${repo}`, ref: "v0.0.0-missing" }, mirror: { registry: "mirror.local/kf" } }, work);
         assert.throws(() => manifestsDir(bad), /kfstack:manifests\.git: cannot clone .* at v0\.0\.0-missing/);
+    });
+
+    it("applies what the example applies to all apps (its Pod Security component, labels), app by app", async function () {
+        // The v1.9.1 example offers Pod Security Standards as `components` to uncomment: a release
+        // of two real v1.9.1 apps plus a disabled one, whose example uncomments the dynamic one.
+        const rel = path.join(work, "pss-release");
+        const up = path.relative(path.join(rel, "example"), TREE_191);
+        const apps = ["common/kubeflow-namespace/base", "apps/profiles/upstream/overlays/kubeflow", "apps/pvcviewer-controller/upstream/base"];
+        const example = (extra: string) => {
+            fs.mkdirSync(path.join(rel, "example"), { recursive: true });
+            fs.writeFileSync(path.join(rel, "example", "kustomization.yaml"), [
+                "resources:", ...apps.map((a) => `- ${up}/${a}`),
+                "components:", `- ${up}/contrib/security/PSS/dynamic/baseline`,
+                "labels:", "- pairs: {example.com/installed-by: example}", extra, "",
+            ].join("\n"));
+        };
+        example("");
+        const settings = parseSettings({ manifests: { path: rel }, mirror: { registry: "mirror.local/kf" }, apps: { disabled: ["pvcviewer-controller"] }, kustomize: { cacheDir: path.join(work, "cache") } }, work);
+        const prepared = await preparePlatform(settings);
+        assert.deepStrictEqual(prepared.apps.map((a) => a.name), ["kubeflow-namespace", "profiles"]);
+        const kustomize = (dir: string) => {
+            const r = spawnSync("kubectl", ["kustomize", dir], { encoding: "utf8", maxBuffer: 64 << 20 });
+            assert.strictEqual(r.status, 0, r.stderr);
+            // As kfstack installs them: images under the mirror.
+            return (rewriteStream(r.stdout, dir, settings.mirror).values as any[]).filter(Boolean);
+        };
+        const key = (o: any) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+        const disabled = new Set(kustomize(path.join(TREE_191, apps[2])).map(key));
+        const expected = kustomize(path.join(rel, "example")).filter((o) => !disabled.has(key(o)));
+        const objects = prepared.apps.flatMap((a) => a.objects) as any[];
+        assert.ok(objects.every((o) => o.metadata.labels?.["example.com/installed-by"] === "example"), "the example's labels reach every app");
+        const labels = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("namespace-labels-data-"));
+        assert.match(labels.data["namespace-labels.yaml"], /pod-security\.kubernetes\.io\/enforce: ["']?baseline/, "the component's ConfigMap merge, under its new hash name");
+        const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "profiles-deployment");
+        assert.ok(JSON.stringify(deployment.spec.template.spec.volumes).includes(labels.metadata.name), "and the Deployment mounts it by that name");
+        assert.deepStrictEqual(objects.map(key).sort(), expected.map(key).sort(), "the objects of `kubectl kustomize example`, but the disabled app's");
+        for (const o of expected) assert.deepStrictEqual(objects.find((x) => key(x) === key(o)), o, key(o));
+        example("configMapGenerator:\n- {name: stray, namespace: kubeflow, literals: [a=b]}");
+        await assert.rejects(preparePlatform(settings), /adds 1 object\(s\) that no app renders \(v1\/ConfigMap\/kubeflow\/stray-[a-z0-9]+\).*kfstack:apps\.extra/);
     });
 
     it("the Pulumi program stops on bad stack config with every problem, naming the keys", async () => {
