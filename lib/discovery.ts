@@ -384,7 +384,9 @@ function walkImageParent(node: unknown, ctx: Context): void {
     for (const key of Object.keys(node)) {
         const value = node[key];
         const path = keyPath(ctx.path, key);
-        if (key === "value" || key === "default" || isImageKey(key)) {
+        // `reference`: a Kubernetes image volume (`volumes[].image.reference`, KEP-4639), which
+        // the kubelet pulls like a container image.
+        if (key === "value" || key === "default" || key === "reference" || isImageKey(key)) {
             if (typeof value === "string") {
                 const out = imageValue(ctx, "field", value, path);
                 if (out !== undefined) node[key] = out;

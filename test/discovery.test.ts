@@ -145,6 +145,15 @@ describe("discovery", () => {
         assert.deepStrictEqual([...new Set(refs(findImages(cm)))], ["mirror.local:5000/kf/docker.io/istio/pilot:1.22.1", "mirror.local:5000/kf/docker.io/istio/proxyv2:1.22.1"]);
     });
 
+    it("reads image volumes: volumes[].image.reference in any pod spec", () => {
+        const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "a:1" }], volumes: [{ name: "m", image: { reference: "quay.io/org/model:v1", pullPolicy: "IfNotPresent" } }, { name: "e", emptyDir: {} }] } };
+        const f = findImages(pod);
+        assert.deepStrictEqual(refs(f), ["docker.io/library/a:1", "quay.io/org/model:v1"]);
+        assert.strictEqual(f.find((x) => x.raw === "quay.io/org/model:v1")?.path, "spec.volumes[0].image.reference");
+        walkObject(pod, mirrorMapper(mirror));
+        assert.strictEqual((pod.spec.volumes[0].image as { reference: string }).reference, "mirror.local:5000/kf/quay.io/org/model:v1");
+    });
+
     it("appends Istio's image variant to the tag, for the scope or one image", () => {
         const values = { global: { hub: "gcr.io/istio-release", tag: "1.26.1", variant: "distroless", proxy: { image: "proxyv2" } }, pilot: { image: "pilot", variant: "debug" }, cni: { image: "install-cni", variant: "default" } };
         assert.deepStrictEqual(refs(findImages(configMap({ values: JSON.stringify(values) }))).sort(), [
