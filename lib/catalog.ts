@@ -23,8 +23,11 @@ export interface AppSpec {
     readonly entry: string;
 }
 
-/** Path segments that say "variant of this app", not "which app". */
-const VARIANT_SEGMENTS = new Set(["base", "overlays", "upstream", "env", "installs", "options", "default", "components"]);
+/**
+ * Path segments that say "variant of this app", not "which app" (`pss`: the Pod Security
+ * Standards variant, as in `applications/profiles/pss` of releases after 1.10).
+ */
+const VARIANT_SEGMENTS = new Set(["base", "overlays", "upstream", "env", "installs", "options", "default", "components", "pss"]);
 /** Top folders of kubeflow/manifests layouts over the years. */
 const TOP_FOLDERS = new Set(["apps", "applications", "common", "contrib", "experimental"]);
 

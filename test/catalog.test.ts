@@ -29,6 +29,10 @@ describe("app catalog", () => {
             ["../common/dex/overlays/oauth2-proxy", "dex"],
             ["../common/oauth2-proxy/overlays/m2m-dex-only", "oauth2-proxy"],
             ["../common/user-namespace/base", "user-namespace"],
+            ["../applications/profiles/pss", "profiles"],
+            ["../apps/profiles/upstream/overlays/kubeflow", "profiles"],
+            ["../experimental/ray/kuberay-operator/overlays/kubeflow", "kuberay-operator"],
+            ["../common/cert-manager/base", "cert-manager"],
         ];
         for (const [entry, name] of cases) assert.strictEqual(appNameOf(entry), name, entry);
     });
@@ -41,16 +45,19 @@ describe("app catalog", () => {
         assert.deepStrictEqual(apps.slice(0, 3).map((a) => a.name), ["cert-manager", "kubeflow-issuer", "istio-crds"]);
     });
 
-    it("reads a release with another layout the same way (applications/, no version in istio)", () => {
+    it("reads a release with another layout the same way (applications/, no version in istio, PSS on by default)", () => {
         const dir = tempDir("release");
-        const example = ["../common/istio/istio-crds/base", "../applications/pipeline/upstream/env/platform-agnostic", "../applications/trainer/overlays"];
+        const example = ["../common/istio/istio-crds/base", "../applications/pipeline/upstream/env/platform-agnostic", "../applications/trainer/overlays", "../applications/profiles/pss"];
         for (const e of example) {
             fs.mkdirSync(path.join(dir, "example", e), { recursive: true });
             fs.writeFileSync(path.join(dir, "example", e, "kustomization.yaml"), "resources: []\n");
         }
         fs.mkdirSync(path.join(dir, "example"), { recursive: true });
-        fs.writeFileSync(path.join(dir, "example", "kustomization.yaml"), jsyaml.dump({ resources: example }));
-        assert.deepStrictEqual(readCatalog(dir).map((a) => a.name), ["istio-crds", "pipeline", "trainer"]);
+        // As the example of releases after 1.10: the dynamic Pod Security component is active.
+        fs.writeFileSync(path.join(dir, "example", "kustomization.yaml"), jsyaml.dump({ sortOptions: { order: "legacy" }, resources: example, components: ["../common/security/PSS/dynamic/baseline"] }));
+        const read = readExample(dir);
+        assert.deepStrictEqual(read.apps.map((a) => a.name), ["istio-crds", "pipeline", "trainer", "profiles"]);
+        assert.deepStrictEqual(read.wideFields, ["components"], "rendered whole as well, so that every app gets it");
     });
 
     it("reports a manifests folder that is not a release", () => {
