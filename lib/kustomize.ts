@@ -149,6 +149,16 @@ export function renderKey(dir: string, options: RendererOptions = {}): { key: st
         hash.update(f);
         hash.update(fs.readFileSync(f));
     }
+    // What a mapped remote base holds is input too: a changed local checkout or copy renders again.
+    for (const r of c.remotes) {
+        const local = options.remotes?.[r.url];
+        if (local === undefined || !fs.existsSync(local)) continue; // render() names it
+        const inputs = fs.statSync(local).isFile() ? [path.resolve(local)] : closure(local).files;
+        for (const f of inputs) {
+            hash.update(f);
+            hash.update(fs.readFileSync(f));
+        }
+    }
     return { key: hash.digest("hex"), closure: c };
 }
 
@@ -229,7 +239,7 @@ function localiseRemotes(dir: string, c: Closure, remotes: Readonly<Record<strin
     const missing = c.remotes.filter((r) => remotes[r.url] === undefined || !fs.existsSync(remotes[r.url]));
     if (missing.length > 0) {
         const lines = missing.map((m) => `  ${m.url} (in ${m.from})${remotes[m.url] !== undefined ? `: mapped to ${remotes[m.url]}, which does not exist` : ""}`);
-        throw new InputError(`${label}: remote kustomize bases cannot be fetched offline; map each to a local checkout with kfstack:kustomize.remotes (URL: DIR):\n${lines.join("\n")}`);
+        throw new InputError(`${label}: remote kustomize bases cannot be fetched offline; map each to a local checkout (a git URL) or a local copy (a file URL) with kfstack:kustomize.remotes (URL: PATH):\n${lines.join("\n")}`);
     }
     const root = commonRoot([fs.realpathSync(dir), ...c.files]);
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-remote-"));
@@ -240,8 +250,19 @@ function localiseRemotes(dir: string, c: Closure, remotes: Readonly<Record<strin
         fs.mkdirSync(path.dirname(dest), { recursive: true });
         if (rewrite.has(f)) {
             let text = fs.readFileSync(f, "utf8");
-            // kustomize refuses absolute paths as resources; a relative one may leave the root.
-            for (const r of c.remotes.filter((x) => x.from === f)) text = text.split(r.url).join(path.relative(path.dirname(dest), path.resolve(remotes[r.url])));
+            for (const r of c.remotes.filter((x) => x.from === f)) {
+                const local = path.resolve(remotes[r.url]);
+                let target = local;
+                if (fs.statSync(local).isFile()) {
+                    // A remote file (a release's manifests.yaml): kustomize's load restrictor
+                    // refuses files outside the kustomization's root, so the copy goes beside it.
+                    const name = `kfstack-remote-${crypto.createHash("sha256").update(r.url).digest("hex").slice(0, 12)}-${path.basename(local)}`;
+                    target = path.join(path.dirname(dest), name);
+                    fs.copyFileSync(local, target);
+                }
+                // kustomize refuses absolute paths as resources; a relative one may leave the root (directories only).
+                text = text.split(r.url).join(path.relative(path.dirname(dest), target));
+            }
             fs.writeFileSync(dest, text);
         } else {
             fs.copyFileSync(f, dest);

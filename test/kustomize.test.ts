@@ -77,4 +77,22 @@ describe("kustomize rendering", function () {
         const names = (jsyaml.loadAll(out.text) as any[]).map((d) => d.metadata.name).sort();
         assert.deepStrictEqual(names, ["from-remote", "local"]);
     });
+
+    it("renders a remote file (a release's manifests.yaml) from a local copy, and again when the copy changes", async () => {
+        // As the Trainer's third-party JobSet in newer releases: a release asset URL, patched locally.
+        const url = "https://github.com/example/jobset/releases/download/v0.8.2/manifests.yaml";
+        const dir = tree({
+            "app/kustomization.yaml": `resources:\n  - ${url}\npatches:\n  - path: drop-ns.yaml\n    target: {kind: Namespace}\n`,
+            "app/drop-ns.yaml": "$patch: delete\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n",
+            "copies/manifests.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: jobset-system}\n---\n" + CM("jobset-config", "1"),
+        });
+        const options = { cacheDir: path.join(dir, "cache"), remotes: { [url]: path.join(dir, "copies/manifests.yaml") } };
+        const first = await render(path.join(dir, "app"), "app jobset", options);
+        assert.deepStrictEqual((jsyaml.loadAll(first.text) as any[]).map((d) => `${d.kind}/${d.metadata.name}`), ["ConfigMap/jobset-config"], "the copy, with the app's patch");
+        assert.strictEqual((await render(path.join(dir, "app"), "app jobset", options)).cached, true);
+        fs.writeFileSync(path.join(dir, "copies/manifests.yaml"), CM("jobset-config", "2"));
+        const changed = await render(path.join(dir, "app"), "app jobset", options);
+        assert.strictEqual(changed.cached, false, "a changed copy is a changed input");
+        assert.strictEqual((jsyaml.load(changed.text) as any).data.k, "2");
+    });
 });
