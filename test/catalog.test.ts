@@ -147,7 +147,10 @@ describe("example-wide fields", () => {
         const parts = partitionExample(apps, whole, "example/kustomization.yaml");
         assert.deepStrictEqual(parts.map((p) => p.map((d) => (d.value as K8sObject).metadata.name)), [["cfg-t7g5f4c2b9", "svc"], ["s"]]);
         assert.ok(parts.flat().every((d) => (d.value as K8sObject).metadata.labels), "the whole render's content");
-        assert.throws(() => partitionExample(apps, [...whole, doc("Service", "new")], "example/kustomization.yaml"),
+        assert.throws(() => partitionExample(apps, [...whole, doc("Service", "gone"), doc("Service", "new")], "example/kustomization.yaml"),
             /example\/kustomization\.yaml adds 1 object\(s\) that no app renders \(v1\/Service\/kubeflow\/new\)/);
+        const moved = whole.map((d) => ({ value: { ...d.value, metadata: { ...d.value.metadata, namespace: "elsewhere" } } }));
+        assert.throws(() => partitionExample(apps, moved, "example/kustomization.yaml"),
+            /renames or moves objects the apps render \(v1\/ConfigMap\/kubeflow\/cfg-h2k4m6b8d9 \(app a\), .*namespace in each app's overlay/);
     });
 });
