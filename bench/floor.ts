@@ -1,5 +1,5 @@
 /**
- * The Pulumi SDK's own cost, for the benchmark: a bare program, no kfstack code, that
+ * The Pulumi SDK's own cost, for the benchmark: a bare program (no kfstack code but the type token rule) that
  * registers already-rendered objects (a JSON array file) as custom resources under the
  * same mocks as the real program. `node dist/bench/floor.js OBJECTS.json` prints JSON
  * with the milliseconds of each phase.
@@ -8,6 +8,7 @@ const start = process.hrtime.bigint();
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { useMocks, settle } from "../test/mocks";
+import { typeToken } from "../lib/catalog";
 
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 
@@ -20,8 +21,7 @@ async function main(): Promise<void> {
     const objects = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }[];
     const t = process.hrtime.bigint();
     for (const o of objects) {
-        const token = `kubernetes:${o.apiVersion === "v1" ? "core/v1" : o.apiVersion}:${o.kind}`;
-        new Obj(token, `${o.metadata.namespace ?? ""}/${o.metadata.name}`, o as unknown as pulumi.Inputs);
+        new Obj(typeToken(o.apiVersion, o.kind), `${o.metadata.namespace ?? ""}/${o.metadata.name}`, o as unknown as pulumi.Inputs);
     }
     const construct = since(t);
     const s = process.hrtime.bigint();

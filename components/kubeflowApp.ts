@@ -1,15 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { K8sObject, objectKey, planApp } from "../lib/catalog";
-
-/**
- * The Pulumi type token of a Kubernetes kind, as the kubernetes provider names
- * it: the core group is `core/v1`, every other group its apiVersion
- * (`apps/v1:Deployment`, `kubeflow.org/v1:Profile`).
- */
-export function typeToken(apiVersion: string, kind: string): string {
-    return `kubernetes:${apiVersion === "v1" ? "core/v1" : apiVersion}:${kind}`;
-}
+import { K8sObject, objectKey, planApp, typeToken } from "../lib/catalog";
 
 /** The logical name of an object inside an app: unique per type in a stack. */
 export function objectName(app: string, o: K8sObject): string {
@@ -19,7 +10,7 @@ export function objectName(app: string, o: K8sObject): string {
 /**
  * One Kubernetes object of any kind, registered with the kubernetes provider.
  * (`k8s.apiextensions.CustomResource` would name the core group `v1`, which the
- * provider does not know, so the token is built here.)
+ * provider does not know, so the token comes from `typeToken`.)
  */
 export class KubeObject extends pulumi.CustomResource {
     /** `object`'s top-level fields are the inputs; a field may be an Output (the props object itself may not). */

@@ -106,8 +106,12 @@ function isEmpty(v: unknown): boolean {
     return v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v as object).length === 0);
 }
 
-/** kustomize's name suffix on generated ConfigMaps and Secrets: a dash and 10 characters of its hash alphabet. */
-const GENERATED_SUFFIX = /-[a-z0-9]{10}$/;
+/**
+ * kustomize's name suffix on generated ConfigMaps and Secrets: a dash and 10 characters of a
+ * hex hash with 0, 1, 3, a, e replaced by g, h, k, m, t (kustomize api/hasher `encode`), so that
+ * `centraldashboard-parameters` or `config-deployment` are not taken for generated names.
+ */
+const GENERATED_SUFFIX = /-[24-9bcdfghkmt]{10}$/;
 
 /**
  * Gives each app the objects of the whole example's render that it rendered itself, so that
@@ -186,6 +190,15 @@ export interface K8sObject {
 /** `apiVersion/Kind/namespace/name`: unique in a cluster. */
 export function objectKey(o: K8sObject): string {
     return `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+}
+
+/**
+ * The Pulumi type token of a Kubernetes kind, as the kubernetes provider names
+ * it: the core group is `core/v1`, every other group its apiVersion
+ * (`apps/v1:Deployment`, `kubeflow.org/v1:Profile`).
+ */
+export function typeToken(apiVersion: string, kind: string): string {
+    return `kubernetes:${apiVersion === "v1" ? "core/v1" : apiVersion}:${kind}`;
 }
 
 /** `group/Kind` of the CRD that defines a kind: `kubeflow.org/Profile`. */

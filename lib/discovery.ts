@@ -269,8 +269,10 @@ interface Context {
     readonly container?: boolean;
 }
 
-/** Returns the new value for a string leaf that is an image-named key's value, list item or `{value}`. */
-/** `variant`: the image's own variant, null when it says "none" (`default`), undefined to take the scope's. */
+/**
+ * Returns the new value for a string leaf that is an image-named key's value, list item or `{value}`.
+ * `variant`: the image's own variant, null when it says "none" (`default`), undefined to take the scope's.
+ */
 function imageValue(ctx: Context, kind: PlaceKind, value: string, path: string, variant?: string | null): string | undefined {
     if (ctx.hub && !value.includes("/") && !value.includes(":") && !value.includes("@") && value.trim() !== "" && !DYNAMIC_VALUE.test(value)) {
         ctx.walk.hubImage(ctx.hub, value, path, variant === undefined ? ctx.hub.variant : variant ?? undefined);

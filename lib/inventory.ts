@@ -4,7 +4,7 @@
  */
 import { Finding, walkObject, describeObject, Candidate } from "./discovery";
 import { Mirror, mirrorReference, mirrorName, isUnderMirror, ecrRepositoryName } from "./mirror";
-import { parseStream, SourceDocument, InputError, dumpDocument, loadYaml } from "./yamlstream";
+import { parseStream, ParsedStream, SourceDocument, InputError, dumpDocument, loadYaml } from "./yamlstream";
 import { replaceTokens, deepEqual } from "./text";
 import { hasNoVersion, parseReference } from "./reference";
 
@@ -193,9 +193,10 @@ export interface Rewrite {
  * document that cannot be patched so is serialised again. Containers that run
  * code with a default image get the overriding env var set to the mirror.
  * Throws InputError (and writes nothing) on bad YAML or an invalid reference.
+ * `input`: the stream's text, or the stream already parsed.
  */
-export function rewriteStream(text: string, source: string, mirror: Mirror): Rewrite {
-    const { documents, chunks } = parseStream(text, source);
+export function rewriteStream(input: string | ParsedStream, source: string, mirror: Mirror): Rewrite {
+    const { documents, chunks } = typeof input === "string" ? parseStream(input, source) : input;
     const mapper = mirrorMapper(mirror);
     const findings: Finding[] = [];
     const results = new Map<number, { replacements: ReadonlyMap<string, string>; conflict: boolean; structural: boolean }>();

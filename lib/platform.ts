@@ -14,7 +14,7 @@ import { render } from "./kustomize";
 import { rewriteStream, imageList } from "./inventory";
 import { applyTransforms } from "./transforms";
 import { Settings, ConfigError } from "./settings";
-import { InputError, parseStream } from "./yamlstream";
+import { InputError, parseStream, streamOf, ParsedStream } from "./yamlstream";
 import { mirrorString } from "./mirror";
 
 /** One app, ready to register. */
@@ -103,22 +103,23 @@ async function pool<T, R>(items: T[], limit: number, job: (t: T) => Promise<R>):
  * app takes its objects from that render (partitionExample); the apps left out are then
  * rendered as well, so that every object of the whole render has its app.
  */
-async function renderApps(specs: AppSpec[], example: Example, settings: Settings): Promise<{ text: string; cached: boolean }[]> {
+async function renderApps(specs: AppSpec[], example: Example, settings: Settings): Promise<{ input: string | ParsedStream; cached: boolean }[]> {
+    const limit = Math.max(2, os.cpus().length);
     const whole: AppSpec = { name: "example", path: example.dir, entry: example.file };
     const label = (s: AppSpec) => s === whole ? `${example.file} (rendered whole for its ${example.wideFields.join(", ")})` : `app ${s.name} (${s.entry})`;
     const run = (s: AppSpec) => render(s.path, label(s), settings.kustomize);
-    if (example.wideFields.length === 0) return pool(specs, Math.max(2, os.cpus().length), run);
+    if (example.wideFields.length === 0) return (await pool(specs, limit, run)).map((r) => ({ input: r.text, cached: r.cached }));
     const inExample = new Set(example.apps.map((a) => a.path));
-    const all = [...specs, ...example.apps.filter((a) => !specs.some((s) => s.path === a.path))];
-    const rendered = await pool([whole, ...all], Math.max(2, os.cpus().length), run);
+    const all = [...specs, ...example.apps.filter((a) => !specs.includes(a))];
+    const rendered = await pool([whole, ...all], limit, run);
     const parse = (text: string, label: string) => parseStream(text, label).documents.filter((d) => d.value !== null);
     const members = all.filter((a) => inExample.has(a.path));
     const parts = partitionExample(members.map((a) => ({ name: a.name, documents: parse(rendered[1 + all.indexOf(a)].text, `app ${a.name}`) })), parse(rendered[0].text, "example"), example.file);
     return specs.map((s, i) => {
         const member = members.indexOf(s);
-        if (member < 0) return rendered[1 + i]; // an extra app: not in the example, nothing example-wide applies
-        const text = parts[member].map((d) => (/^---/.test(d.text) ? d.text : "---\n" + d.text)).join("");
-        return { text, cached: rendered[0].cached && rendered[1 + i].cached };
+        // An extra app is not in the example: nothing example-wide applies to it.
+        if (member < 0) return { input: rendered[1 + i].text, cached: rendered[1 + i].cached };
+        return { input: streamOf(parts[member]), cached: rendered[0].cached && rendered[1 + i].cached };
     });
 }
 
@@ -155,7 +156,7 @@ export async function preparePlatform(settings: Settings): Promise<PreparedPlatf
     const texts = await renderApps(specs, example, settings);
     type Fact = AppFacts & { cached: boolean; path?: string; sourceImages: string[] };
     const facts: Fact[] = specs.map((s, i) => {
-        const rewritten = rewriteStream(texts[i].text, `app ${s.name}`, settings.mirror);
+        const rewritten = rewriteStream(texts[i].input, `app ${s.name}`, settings.mirror);
         const objects = rewritten.values.filter(isObject);
         return { name: s.name, objects, cached: texts[i].cached, path: s.path, sourceImages: imageList(rewritten.findings) };
     });

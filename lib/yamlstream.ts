@@ -65,7 +65,13 @@ function isBlank(chunk: string): boolean {
  * Splits and parses a stream. `source` names the input in errors (a file name or `<stdin>`).
  * Blank documents are kept as text (so a rewrite writes them back) but given `value: null`.
  */
-export function parseStream(text: string, source: string): { documents: SourceDocument[]; chunks: string[] } {
+/** A split, parsed stream: its documents, and every chunk of its text (blank ones too). */
+export interface ParsedStream {
+    readonly documents: SourceDocument[];
+    readonly chunks: string[];
+}
+
+export function parseStream(text: string, source: string): ParsedStream {
     const chunks = splitChunks(text);
     const documents: SourceDocument[] = [];
     chunks.forEach((chunk, i) => {
@@ -92,4 +98,13 @@ export function dumpDocument(value: unknown): string {
 /** Parses one YAML payload (a ConfigMap value, say); throws js-yaml's error. */
 export function loadYaml(text: string): unknown {
     return jsyaml.load(text, { json: true });
+}
+
+/**
+ * A stream of documents taken from another one (an app's share of a whole render), indexed
+ * anew, each starting with a marker: no need to join their text and parse it again.
+ */
+export function streamOf(documents: readonly SourceDocument[]): ParsedStream {
+    const picked = documents.map((d, i) => ({ ...d, index: i, chunk: i, text: /^---/.test(d.text) ? d.text : "---\n" + d.text }));
+    return { documents: picked, chunks: picked.map((d) => d.text) };
 }

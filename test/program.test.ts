@@ -15,7 +15,7 @@ import { rewriteStream } from "../lib/inventory";
 import { parseMirror } from "../lib/mirror";
 import { walkObject } from "../lib/discovery";
 import { mirrorOnlyViolations } from "../lib/check";
-import { typeToken } from "../components/kubeflowApp";
+import { typeToken } from "../lib/catalog";
 import { groupKind, objectKey, K8sObject } from "../lib/catalog";
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: any };
