@@ -5,21 +5,28 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { readStackConfig } from "./components/config";
-import { KubeflowPlatform } from "./components/kubeflowPlatform";
-import { preparePlatform } from "./lib/platform";
+import { KfstackError } from "./lib/core";
+import { preparePlatform } from "./lib/plan";
+import { readStackConfig } from "./components/stackConfig";
+import { KubeflowPlatform } from "./components/kubeflow";
 
 export = async () => {
-    // Pulumi runs the program from the project folder: relative paths in the config are relative to it.
-    const { settings, users } = readStackConfig(process.cwd());
-    const prepared = await preparePlatform(settings);
-    const provider = new k8s.Provider("k8s", {});
-    const platform = new KubeflowPlatform("kubeflow", { prepared, provider, users, skipAwait: settings.skipAwait });
-    return {
-        mirror: settings.mirror.location,
-        apps: prepared.apps.map((a) => a.name),
-        appDigests: platform.appDigests,
-        images: platform.images,
-        objectCount: prepared.apps.reduce((n, a) => n + a.objects.length, 0),
-    } as Record<string, pulumi.Input<unknown>>;
+    try {
+        // Pulumi runs the program from the project folder: relative paths in the config are relative to it.
+        const { settings, users } = readStackConfig(process.cwd());
+        const prepared = await preparePlatform(settings);
+        const provider = new k8s.Provider("k8s", {});
+        const platform = new KubeflowPlatform("kubeflow", { prepared, users, skipAwait: settings.skipAwait }, { providers: { kubernetes: provider } });
+        return {
+            mirror: settings.mirror.location,
+            apps: prepared.apps.map((a) => a.name),
+            appDigests: platform.appDigests,
+            images: platform.images,
+            objectCount: prepared.apps.reduce((n, a) => n + a.objects.length, 0),
+        } as Record<string, pulumi.Input<unknown>>;
+    } catch (e) {
+        // A problem the user can fix: one message, no stack trace.
+        if (e instanceof KfstackError) throw new pulumi.RunError(e.message);
+        throw e;
+    }
 };

@@ -5,8 +5,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { inventoryOf, rewriteStream } from "../lib/inventory";
-import { parseMirror } from "../lib/mirror";
+import { inventoryOf } from "../lib/images";
+import { rewriteStream } from "../lib/rewrite";
+import { parseMirror } from "../lib/rewrite";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const RENDERED = path.resolve(ROOT, "..", "shared", "kubeflow-manifests", "v1.9.1.rendered.yaml");

@@ -7,8 +7,8 @@
 const start = process.hrtime.bigint();
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { useMocks, settle } from "../test/mocks";
-import { typeToken } from "../lib/catalog";
+import { useMocks, settle } from "../harness/mocks";
+import { typeToken } from "../lib/core";
 
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 

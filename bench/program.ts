@@ -5,9 +5,9 @@
  */
 const start = process.hrtime.bigint();
 import * as path from "path";
-import { useMocks, settle } from "../test/mocks";
-import { devConfig } from "../test/stacks";
-import * as platform from "../lib/platform";
+import { useMocks, settle } from "../harness/mocks";
+import { devConfig } from "../harness/stacks";
+import * as platform from "../lib/plan/platform";
 
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 

@@ -8,11 +8,12 @@ import {
     EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy, ReportViolation,
     ResourceValidationArgs, validateResourceOfType,
 } from "@pulumi/policy";
-import { walkObject, Finding } from "../lib/discovery";
+import { stringsIn } from "../lib/core/objects";
+import { parseStream } from "../lib/core/yaml";
+import { walkObject, Finding, unsetCodeDefaults } from "../lib/images";
+import { parseMirror, Mirror, InvalidMirrorError } from "../lib/rewrite/mirror";
 import { mirrorOnlyViolations, pinnedViolations, codeDefaultViolations, UNKNOWN_DURING_PREVIEW } from "../lib/check";
-import { unsetCodeDefaults } from "../lib/inventory";
-import { parseMirror, Mirror, InvalidMirrorError } from "../lib/mirror";
-import { parseStream } from "../lib/yamlstream";
+import { partitionProblems } from "../lib/aws";
 
 /** Tunables of the mirror policies (`--policy-pack-config`). */
 export interface MirrorPolicyConfig {
@@ -151,27 +152,10 @@ export function pinnedImages(enforcementLevel: EnforcementLevel = "advisory"): R
     };
 }
 
-/** The partition of a region: cn-* is aws-cn, us-gov-* is aws-us-gov. */
-export function partitionOfRegion(region: string | undefined): { partition: string; dnsSuffix: string } {
-    if (region?.startsWith("cn-")) return { partition: "aws-cn", dnsSuffix: "amazonaws.com.cn" };
-    if (region?.startsWith("us-gov-")) return { partition: "aws-us-gov", dnsSuffix: "amazonaws.com" };
-    return { partition: "aws", dnsSuffix: "amazonaws.com" };
-}
-
 export interface PartitionPolicyConfig {
     /** The stack's region; overrides the region of each resource's provider. */
     readonly region?: string;
 }
-
-function strings(v: unknown, at: string, out: [string, string][] = []): [string, string][] {
-    if (typeof v === "string") out.push([at, v]);
-    else if (Array.isArray(v)) v.forEach((x, i) => strings(x, `${at}[${i}]`, out));
-    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) strings(x, at ? `${at}.${k}` : k, out);
-    return out;
-}
-
-const ARN = /\barn:(aws[a-z-]*):/g;
-const ECR_HOST = /\b\d{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)\b/g;
 
 /**
  * `aws-partition`: on a stack in aws-cn (or aws-us-gov), no input of an AWS
@@ -191,18 +175,8 @@ export function awsPartition(enforcementLevel: EnforcementLevel = "mandatory"): 
             const providerRegion = plainProps(args.provider?.props?.region) as string | undefined;
             const region = args.getConfig<PartitionPolicyConfig>().region ?? (typeof providerRegion === "string" && providerRegion !== UNKNOWN_DURING_PREVIEW ? providerRegion : undefined);
             if (!region) args.notApplicable("the region is not known; set region in the policy config");
-            const { partition, dnsSuffix } = partitionOfRegion(region);
-            for (const [path, value] of strings(plainProps(args.props), "")) {
-                if (aws) {
-                    for (const m of value.matchAll(ARN)) {
-                        if (m[1] !== partition) report(`${path}: ${JSON.stringify(value)} is an ARN of partition ${m[1]}, but this stack is in ${partition} (${region}); build ARNs from aws.getPartitionOutput().partition`);
-                    }
-                }
-                for (const m of value.matchAll(ECR_HOST)) {
-                    if (m[2] !== dnsSuffix || partitionOfRegion(m[1]).partition !== partition) {
-                        report(`${path}: ECR host ${m[0]} is not in partition ${partition} (hosts there end with .${dnsSuffix} and name a region of ${partition}); build it from aws.getPartitionOutput().dnsSuffix`);
-                    }
-                }
+            for (const [path, value] of stringsIn(plainProps(args.props))) {
+                for (const problem of partitionProblems(value, region as string, aws)) report(`${path}: ${problem}`);
             }
         },
     };

@@ -1,0 +1,84 @@
+import * as pulumi from "@pulumi/pulumi";
+import { K8sObject, objectKey, typeToken } from "../../lib/core";
+import { planApp, registrationOrder } from "../../lib/plan";
+
+/** The logical name of an object inside an app: unique per type in a stack. */
+export function objectName(app: string, o: K8sObject): string {
+    return `${app}-${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name}`;
+}
+
+/**
+ * One Kubernetes object of any kind, registered with the kubernetes provider.
+ * (`k8s.apiextensions.CustomResource` would name the core group `v1`, which the
+ * provider does not know, so the token comes from `typeToken`.)
+ */
+export class KubeObject extends pulumi.CustomResource {
+    /** `object`'s top-level fields are the inputs; a field may be an Output (the props object itself may not). */
+    constructor(name: string, object: Record<string, pulumi.Input<any>>, apiVersion: string, kind: string, opts?: pulumi.CustomResourceOptions) {
+        const secret = kind === "Secret" && apiVersion === "v1" ? { additionalSecretOutputs: ["data", "stringData"] } : {};
+        super(typeToken(apiVersion, kind), name, object, pulumi.mergeOptions(opts, secret));
+    }
+}
+
+export interface KubeflowAppArgs {
+    /** Final objects of the app (rendered, mirrored, transformed): see `preparePlatform`. */
+    readonly objects: readonly K8sObject[];
+    /** Sorted images of the app. */
+    readonly images: readonly string[];
+    /** sha256 of the final manifests. */
+    readonly digest: string;
+    /** Apps (components) this one must come after. @default [] */
+    readonly dependsOn?: pulumi.Resource[];
+    /** Replaces an object's inputs (a ConfigMap whose data comes from secrets, say); by object key. Fields may be Outputs. @default none */
+    readonly overrides?: ReadonlyMap<string, Record<string, pulumi.Input<any>>>;
+    /** Set `pulumi.com/skipAwait: "true"` on every object (no kubelet, or no waiting). @default false */
+    readonly skipAwait?: boolean;
+}
+
+/**
+ * A Kubeflow kustomize app: every object its own resource, CRDs before the
+ * objects that use them, namespaces before what lives in them, webhooks after
+ * the workloads that serve them.
+ */
+export class KubeflowApp extends pulumi.ComponentResource {
+    /** Sorted images the app pulls. */
+    public readonly images: pulumi.Output<string[]>;
+    /** How many objects the app registers. */
+    public readonly objectCount: pulumi.Output<number>;
+    /** sha256 of the app's final manifests: a preview shows which app an upstream change touches. */
+    public readonly manifestDigest: pulumi.Output<string>;
+    /** The registered objects by key (`apiVersion/Kind/namespace/name`). */
+    public readonly resources: ReadonlyMap<string, KubeObject>;
+    /** Each object's dependencies inside the app, by key. */
+    public readonly dependencies: ReadonlyMap<string, string[]>;
+
+    constructor(name: string, args: KubeflowAppArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kfstack:kubeflow:App", name, {}, opts);
+        const plan = planApp([...args.objects]);
+        const resources = new Map<string, KubeObject>();
+        // Each object after every object it needs (the order is computed in lib/plan), so
+        // its dependencies are registered already; the provider comes through `parent`.
+        for (const o of registrationOrder(args.objects, plan)) {
+            const key = objectKey(o);
+            const deps = (plan.get(key) ?? []).map((d) => resources.get(d) as KubeObject);
+            const base = (args.overrides?.get(key) ?? o) as K8sObject;
+            const inputs = args.skipAwait ? withSkipAwait(base) : base;
+            const r = new KubeObject(objectName(name, o), inputs, o.apiVersion, o.kind, {
+                parent: this,
+                dependsOn: [...deps, ...(args.dependsOn ?? [])],
+            });
+            resources.set(key, r);
+        }
+        this.resources = resources;
+        this.dependencies = plan;
+        this.images = pulumi.output([...args.images]);
+        this.objectCount = pulumi.output(args.objects.length);
+        this.manifestDigest = pulumi.output(args.digest);
+        this.registerOutputs({ images: this.images, objectCount: this.objectCount, manifestDigest: this.manifestDigest });
+    }
+}
+
+/** A copy of the object with the `pulumi.com/skipAwait` annotation. */
+export function withSkipAwait(o: K8sObject): K8sObject {
+    return { ...o, metadata: { ...o.metadata, annotations: { ...((o.metadata.annotations as object) ?? {}), "pulumi.com/skipAwait": "true" } } };
+}

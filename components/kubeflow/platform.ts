@@ -1,0 +1,70 @@
+import * as pulumi from "@pulumi/pulumi";
+import { objectKey } from "../../lib/core";
+import { PreparedPlatform, findDexConfig, withDexUsers } from "../../lib/plan";
+import { KubeflowApp } from "./app";
+
+export interface PlatformUser {
+    readonly email: string;
+    readonly username: string;
+    /** A Pulumi secret; hashed with bcrypt by the program, never stored in plain text. */
+    readonly password: pulumi.Input<string>;
+}
+
+export interface KubeflowPlatformArgs {
+    /** The apps, rendered and ordered: `preparePlatform(settings)`. */
+    readonly prepared: PreparedPlatform;
+    /** Dex static users. @default [] (keep the release's users) */
+    readonly users?: readonly PlatformUser[];
+    /** `pulumi.com/skipAwait` on every object. @default false */
+    readonly skipAwait?: boolean;
+}
+
+/**
+ * Kubeflow: every enabled app as a KubeflowApp, each after the apps it
+ * depends on (cert-manager → istio → auth → knative → kubeflow apps → user
+ * namespaces, and by CRD and namespace), so one `pulumi up` replaces the retry loop.
+ * The Kubernetes provider is given in the options (`providers` or `provider`) and reaches
+ * every object through `parent`.
+ */
+export class KubeflowPlatform extends pulumi.ComponentResource {
+    public readonly apps: ReadonlyMap<string, KubeflowApp>;
+    /** App name → sha256 of its final manifests. */
+    public readonly appDigests: pulumi.Output<Record<string, string>>;
+    /** Every image the platform pulls, sorted. */
+    public readonly images: pulumi.Output<string[]>;
+
+    constructor(name: string, args: KubeflowPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kfstack:kubeflow:Platform", name, {}, opts);
+        const apps = new Map<string, KubeflowApp>();
+        const users = args.users ?? [];
+        for (const app of args.prepared.apps) {
+            const overrides = new Map<string, Record<string, pulumi.Input<any>>>();
+            const dex = users.length > 0 ? findDexConfig(app.objects) : undefined;
+            if (dex) {
+                // The ConfigMap's data is computed from secrets, so it stays secret in state.
+                const passwords = users.map((u) => pulumi.secret(u.password));
+                const data = dex.object.data as Record<string, string>;
+                overrides.set(objectKey(dex.object), {
+                    ...dex.object,
+                    data: pulumi.all(passwords).apply((pws) => ({
+                        ...data,
+                        [dex.key]: withDexUsers(data[dex.key], users.map((u, i) => ({ email: u.email, username: u.username, password: pws[i] }))),
+                    })),
+                });
+            }
+            apps.set(app.name, new KubeflowApp(`${name}-${app.name}`, {
+                objects: app.objects,
+                images: app.images,
+                digest: app.digest,
+                dependsOn: app.dependsOn.map((d) => apps.get(d)).filter((a): a is KubeflowApp => a !== undefined),
+                overrides,
+                skipAwait: args.skipAwait,
+            }, { parent: this }));
+        }
+        for (const w of args.prepared.warnings) pulumi.log.warn(w, this);
+        this.apps = apps;
+        this.appDigests = pulumi.output(Object.fromEntries(args.prepared.apps.map((a) => [a.name, a.digest])));
+        this.images = pulumi.output([...new Set(args.prepared.apps.flatMap((a) => a.images))].sort());
+        this.registerOutputs({ appDigests: this.appDigests, images: this.images });
+    }
+}

@@ -1,0 +1,122 @@
+/**
+ * A real Kubernetes API server for tests: etcd and kube-apiserver built from Go
+ * modules by scripts/build-engine.sh --cluster into .engine/bin, started on
+ * 127.0.0.1, stopped after. No kubelet: objects are stored and validated, pods never run.
+ */
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import * as crypto from "crypto";
+import { spawn, spawnSync, ChildProcess } from "child_process";
+import { ENGINE_BIN } from "./paths";
+
+export { ENGINE_BIN };
+
+export function clusterBinariesPresent(): boolean {
+    return ["etcd", "kube-apiserver"].every((b) => fs.existsSync(path.join(ENGINE_BIN, b)));
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const port = (server.address() as net.AddressInfo).port;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+export interface Cluster {
+    readonly kubeconfig: string;
+    /** Runs kubectl against the cluster. */
+    kubectl(args: string[], input?: string): { status: number; stdout: string; stderr: string };
+    /**
+     * Waits until each named CRD reports Established. Read from `get -o json`, not
+     * `kubectl wait`, which fails at once on a CRD whose status.conditions is still null
+     * (https://github.com/epinio/epinio/pull/829); apply.sh retries that error instead.
+     */
+    established(crds: string[], ms?: number): Promise<void>;
+    stop(): Promise<void>;
+}
+
+async function waitFor(what: string, ms: number, ok: () => boolean, log: () => string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+        if (ok()) return;
+        await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`${what} did not come up in ${ms} ms:\n${log().slice(-3000)}`);
+}
+
+/** Starts etcd and kube-apiserver on free loopback ports. */
+export async function startCluster(): Promise<Cluster> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-apiserver-"));
+    const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const logs: Record<string, string> = { etcd: "", apiserver: "" };
+    const children: ChildProcess[] = [];
+    const run = (name: string, bin: string, args: string[]) => {
+        const child = spawn(path.join(ENGINE_BIN, bin), args, { stdio: ["ignore", "pipe", "pipe"] });
+        child.stdout!.on("data", (b: Buffer) => { logs[name] = (logs[name] + b.toString()).slice(-20000); });
+        child.stderr!.on("data", (b: Buffer) => { logs[name] = (logs[name] + b.toString()).slice(-20000); });
+        children.push(child);
+        return child;
+    };
+    run("etcd", "etcd", [
+        "--data-dir", path.join(dir, "etcd"), "--name", "kfstack-test",
+        "--listen-client-urls", `http://127.0.0.1:${etcdClient}`, "--advertise-client-urls", `http://127.0.0.1:${etcdClient}`,
+        "--listen-peer-urls", `http://127.0.0.1:${etcdPeer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPeer}`,
+        "--initial-cluster", `kfstack-test=http://127.0.0.1:${etcdPeer}`, "--log-level", "warn",
+    ]);
+    const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+    fs.writeFileSync(path.join(dir, "sa.key"), privateKey.export({ type: "pkcs1", format: "pem" }));
+    fs.writeFileSync(path.join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
+    const token = crypto.randomBytes(16).toString("hex");
+    fs.writeFileSync(path.join(dir, "tokens.csv"), `${token},admin,admin,"system:masters"\n`);
+    run("apiserver", "kube-apiserver", [
+        `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+        "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${apiPort}`,
+        `--cert-dir=${path.join(dir, "certs")}`,
+        `--service-account-issuer=https://kubernetes.default.svc`,
+        `--service-account-key-file=${path.join(dir, "sa.pub")}`,
+        `--service-account-signing-key-file=${path.join(dir, "sa.key")}`,
+        `--token-auth-file=${path.join(dir, "tokens.csv")}`,
+        "--authorization-mode=RBAC",
+        // Only an allocation range for Service IPs: no traffic goes there.
+        "--service-cluster-ip-range=10.96.0.0/24",
+    ]);
+    const kubeconfig = path.join(dir, "kubeconfig");
+    fs.writeFileSync(kubeconfig, [
+        "apiVersion: v1", "kind: Config", "current-context: test",
+        "clusters:", "- name: test", "  cluster:", `    server: https://127.0.0.1:${apiPort}`, "    insecure-skip-tls-verify: true",
+        "users:", "- name: admin", "  user:", `    token: ${token}`,
+        "contexts:", "- name: test", "  context: {cluster: test, user: admin}", "",
+    ].join("\n"));
+    const kubectl = (args: string[], input?: string) => {
+        const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { input, encoding: "utf8", maxBuffer: 64 << 20 });
+        return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+    };
+    const established = (crds: string[], ms = 120000) => waitFor(`CRDs ${crds.join(", ")} established`, ms, () => {
+        const r = kubectl(["get", "crd", ...crds, "-o", "json"]);
+        if (r.status !== 0) return false;
+        const got = JSON.parse(r.stdout);
+        // One name gets the object itself, several get a List.
+        const items = (got.kind === "List" ? got.items : [got]) as { status?: { conditions?: { type: string; status: string }[] | null } }[];
+        return items.length === crds.length && items.every((c) => (c.status?.conditions ?? []).some((x) => x.type === "Established" && x.status === "True"));
+    }, () => kubectl(["get", "crd", ...crds, "-o", "yaml"]).stdout);
+    const stop = async () => {
+        for (const c of children.reverse()) {
+            c.kill("SIGTERM");
+            await new Promise((r) => { if (c.exitCode !== null) r(null); else c.once("exit", r); setTimeout(r, 5000); });
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+        await waitFor("kube-apiserver", 90000, () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok", () => logs.apiserver + logs.etcd);
+    } catch (e) {
+        await stop();
+        throw e;
+    }
+    return { kubeconfig, kubectl, established, stop };
+}

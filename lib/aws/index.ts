@@ -1,0 +1,2 @@
+/** AWS facts kfstack relies on: partitions and their DNS suffixes. */
+export * from "./partition";

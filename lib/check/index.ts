@@ -1,0 +1,2 @@
+/** The rules behind `kfstack check` and the policy pack: one implementation, two front ends. */
+export * from "./rules";

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * The `kfstack` command. Contract (scripts depend on it):
+ * - exit 0: done; 1: a check found something; 2: bad input or usage; 3: internal error.
+ * - on exit 2 nothing is written to stdout, and one error naming the input and the fix
+ *   is written to stderr;
+ * - output is built whole before it is written, so a failure never leaves half a stream;
+ * - a reader that goes away (`kfstack images | head -1`) ends it quietly.
+ */
+import { KfstackError, UsageError } from "../core/errors";
+import { Outcome, parseArgs, Parsed } from "./args";
+import { readStdin } from "./input";
+import { imagesCommand, rewriteCommand, checkCommand, planCommand } from "./streams";
+import { renderCommand } from "./render";
+
+export const USAGE = `kfstack — container images of Kubernetes manifests, for clusters behind a mirror
+
+Usage:
+  kfstack images [--where] [FILE|-]              every image, normalised, sorted, unique
+  kfstack rewrite --mirror REGISTRY[/PREFIX] [FILE|-]
+                                                 the stream with every image under the mirror
+  kfstack check --mirror REGISTRY[/PREFIX]... [FILE|-]
+                                                 list images not served from a mirror (exit 1 if any)
+  kfstack plan --mirror REGISTRY[/PREFIX] [FILE|-]
+                                                 source, mirror reference and ECR repository per image
+  kfstack render --manifests DIR --mirror REGISTRY[/PREFIX] --out DIR
+  kfstack render --config Pulumi.<stack>.yaml --out DIR
+                                                 the final manifests of each Kubeflow app, one file per app
+  kfstack help
+
+FILE is a multi-document YAML stream; '-' or no FILE reads standard input.
+Exit codes: 0 ok, 1 a check found something, 2 bad input or usage, 3 internal error.
+`;
+
+export type { Outcome };
+
+/** Runs the CLI without touching process state (tests call this). */
+export async function run(argv: string[], stdin: () => Buffer | string = readStdin): Promise<Outcome> {
+    try {
+        return await dispatch(parseArgs(argv), stdin);
+    } catch (e) {
+        if (e instanceof UsageError) return { stdout: "", stderr: `kfstack: ${e.message} (see 'kfstack help')\n`, code: 2 };
+        if (e instanceof KfstackError) return { stdout: "", stderr: `kfstack: ${e.message}\n`, code: 2 };
+        throw e;
+    }
+}
+
+async function dispatch(p: Parsed, stdin: () => Buffer | string): Promise<Outcome> {
+    if (p.switches.has("--help") || p.command === "help" || p.command === "--help" || p.command === "-h") {
+        return { stdout: USAGE, stderr: "", code: 0 };
+    }
+    switch (p.command) {
+        case "images":
+            return imagesCommand(p, stdin);
+        case "rewrite":
+            return rewriteCommand(p, stdin);
+        case "check":
+            return checkCommand(p, stdin);
+        case "plan":
+            return planCommand(p, stdin);
+        case "render":
+            return renderCommand(p);
+        default:
+            throw new UsageError(`unknown command ${JSON.stringify(p.command)}`, p.command);
+    }
+}
+
+/** Writes all of `text` to a stream; resolves false when the reader has gone (EPIPE). */
+function writeAll(stream: NodeJS.WriteStream, text: string): Promise<boolean> {
+    if (!text) return Promise.resolve(true);
+    return new Promise((resolve, reject) => {
+        stream.write(text, (err) => {
+            if (!err) resolve(true);
+            else if ((err as NodeJS.ErrnoException).code === "EPIPE") resolve(false);
+            else reject(err);
+        });
+    });
+}
+
+if (require.main === module) {
+    // A reader that closed the pipe early is no error of ours: end quietly, as Unix tools do.
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code === "EPIPE") process.exit(0);
+    });
+    run(process.argv.slice(2))
+        .then(async (outcome) => {
+            if (await writeAll(process.stdout, outcome.stdout)) await writeAll(process.stderr, outcome.stderr);
+            process.exitCode = outcome.code;
+        })
+        .catch((e: Error) => {
+            process.stderr.write(`kfstack: internal error (a kfstack bug; please report it with this output): ${e.stack ?? e.message}\n`);
+            process.exitCode = 3;
+        });
+}

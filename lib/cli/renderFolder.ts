@@ -1,0 +1,174 @@
+/**
+ * The folder `kfstack render` writes. Everything is computed in memory first, written to
+ * a staging folder beside the target, and swapped in only once complete; a failure leaves
+ * the old folder as it was and no staging folder behind. A manifest (`.kfstack-render`)
+ * lists the files kfstack wrote: only those are ever replaced; any other file in the
+ * folder makes the render refuse, naming it.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { InputError } from "../core/errors";
+import { WORKLOADS, K8sObject } from "../core/objects";
+import { dumpDocument } from "../core/yaml";
+import { PreparedPlatform, mirrorPlan } from "../plan";
+import { Mirror } from "../rewrite/mirror";
+import { applyScript } from "./applyScript";
+
+/** The manifest kfstack keeps in a render folder: a header line, then one file name per line. */
+export const MANIFEST = ".kfstack-render";
+const MANIFEST_HEADER = "# Written by kfstack render: the files below are replaced by the next render; other files make it stop.";
+/** File systems that are no place for a render (writes there hang or mean something else). */
+const VIRTUAL_FILESYSTEMS = new Map([
+    [0x9fa0, "procfs"],
+    [0x62656572, "sysfs"],
+    [0x1cd1, "devpts"],
+    [0x64626720, "debugfs"],
+    [0x27e0eb, "cgroupfs"],
+    [0x63677270, "cgroup2"],
+]);
+
+/** One file of a render. */
+export interface RenderFile {
+    readonly name: string;
+    readonly text: string;
+    readonly mode?: number;
+}
+
+/** The files of a render, in the order they are listed: one YAML per app (CRDs apart), apply.sh, images.txt, mirror-plan.tsv. */
+export function renderFiles(prepared: PreparedPlatform, mirror: Mirror): RenderFile[] {
+    const width = String(prepared.apps.length).length;
+    const files: RenderFile[] = [];
+    const steps: string[] = [];
+    const yaml = (name: string, header: string, objects: K8sObject[]) =>
+        files.push({ name, text: header + objects.map((o) => "---\n" + dumpDocument(o)).join("") });
+    prepared.apps.forEach((app, i) => {
+        const base = `${String(i + 1).padStart(width, "0")}-${app.name}`;
+        const header = `# kfstack render: app ${app.name}, ${app.objects.length} objects, after: ${app.dependsOn.join(", ") || "-"}\n# manifests sha256: ${app.digest}\n`;
+        // An app's CRDs get a file of their own, applied and established before the objects
+        // that use them: one kubectl call cannot map a kind whose CRD it is creating.
+        const crds = app.objects.filter((o) => o.kind === "CustomResourceDefinition");
+        const rest = app.objects.filter((o) => o.kind !== "CustomResourceDefinition");
+        if (crds.length > 0) {
+            yaml(`${base}.crds.yaml`, header, crds);
+            steps.push(`apply ${base}.crds.yaml`, `established ${base}.crds.yaml`);
+        }
+        if (rest.length > 0) {
+            yaml(`${base}.yaml`, header, rest);
+            steps.push(`apply ${base}.yaml`);
+            for (const w of rest.filter((o) => WORKLOADS.has(o.kind))) steps.push(`rollout ${w.kind.toLowerCase()}/${w.metadata.name} ${w.metadata.namespace ?? "default"}`);
+        }
+    });
+    files.push({ name: "apply.sh", text: applyScript(steps), mode: 0o755 });
+    files.push({ name: "images.txt", text: [...new Set(prepared.apps.flatMap((a) => a.images))].sort().map((i) => i + "\n").join("") });
+    // source <TAB> mirror reference <TAB> ECR repository: what to copy where before applying.
+    const plan = mirrorPlan(prepared.apps.flatMap((a) => a.sourceImages), mirror);
+    files.push({ name: "mirror-plan.tsv", text: plan.map((r) => r.join("\t") + "\n").join("") });
+    return files;
+}
+
+/** Files an earlier kfstack render wrote, from its manifest (older renders listed none: their names). */
+function writtenBefore(dir: string, entries: string[]): Set<string> {
+    const text = fs.readFileSync(path.join(dir, MANIFEST), "utf8");
+    const listed = text.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#") && !l.startsWith("Written by"));
+    if (listed.length > 0) return new Set([MANIFEST, ...listed]);
+    return new Set([MANIFEST, ...entries.filter((e) => /^\d+-.+\.yaml$|^(apply\.sh|images\.txt|mirror-plan\.tsv)$/.test(e))]);
+}
+
+/** The error for a failed write, naming --out and what to do. */
+function writeError(out: string, e: unknown): InputError {
+    const err = e as NodeJS.ErrnoException;
+    const why: Record<string, string> = {
+        ENOSPC: "no space left on the device; free some space or choose another folder",
+        EDQUOT: "the disk quota is used up; free some space or choose another folder",
+        EACCES: "permission denied; choose a folder you can write to",
+        EPERM: "operation not permitted; choose a folder you can write to",
+        EROFS: "the file system is read-only; choose a writable folder",
+        ENOTDIR: "a part of the path is a file, not a folder; choose another path",
+        EEXIST: "a part of the path exists and is not a folder; choose another path",
+        ENAMETOOLONG: "the path is too long; choose a shorter one",
+    };
+    return new InputError(`--out ${out}: cannot write the render: ${why[err.code ?? ""] ?? err.message}`, "--out");
+}
+
+/** Checks `--out` before anything is written; returns the folder to write (a symlink's target). */
+function checkTarget(out: string): { target: string; exists: boolean } {
+    let target = path.resolve(out);
+    let st: fs.Stats | undefined;
+    try {
+        st = fs.lstatSync(target);
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw writeError(out, e);
+    }
+    if (st?.isSymbolicLink()) {
+        // Render into the folder the link points at; the link stays.
+        try {
+            target = fs.realpathSync(target);
+            st = fs.statSync(target);
+        } catch {
+            throw new InputError(`--out ${out}: is a symbolic link to nothing; remove it or point it at a folder`, "--out");
+        }
+    }
+    if (st && !st.isDirectory()) throw new InputError(`--out ${out}: exists and is not a folder; choose another path`, "--out");
+    // The nearest existing ancestor decides where the render can go.
+    let probe = st ? target : path.dirname(target);
+    while (!fs.existsSync(probe)) probe = path.dirname(probe);
+    const kind = VIRTUAL_FILESYSTEMS.get(Number(fs.statfsSync(probe).type));
+    if (kind) throw new InputError(`--out ${out}: is on ${kind}, a virtual file system; choose a folder on a disk`, "--out");
+    if (!fs.statSync(probe).isDirectory()) throw writeError(out, Object.assign(new Error("not a directory"), { code: "ENOTDIR" }));
+    if (st) {
+        const entries = fs.readdirSync(target);
+        const ours = entries.includes(MANIFEST) ? writtenBefore(target, entries) : new Set<string>();
+        const foreign = entries.filter((e) => !ours.has(e));
+        if (foreign.length > 0) {
+            const names = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? `, ... (${foreign.length} in all)` : "");
+            throw new InputError(
+                `--out ${out}: holds files kfstack did not write (${names}); nothing was changed: move them out, or choose an empty or new folder`,
+                "--out",
+            );
+        }
+    }
+    return { target, exists: st !== undefined };
+}
+
+/** Writes the files into `out` as one step: staged beside it, then swapped in. */
+export function writeRenderFolder(files: readonly RenderFile[], out: string): void {
+    const { target, exists } = checkTarget(out);
+    const parent = path.dirname(target);
+    let staging: string | undefined;
+    try {
+        fs.mkdirSync(parent, { recursive: true });
+        staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.kfstack-`));
+        for (const f of files) fs.writeFileSync(path.join(staging, f.name), f.text, { mode: f.mode ?? 0o644 });
+        fs.writeFileSync(path.join(staging, MANIFEST), [MANIFEST_HEADER, ...files.map((f) => f.name), ""].join("\n"));
+        fs.chmodSync(staging, 0o755);
+        if (!exists) {
+            fs.renameSync(staging, target);
+            staging = undefined;
+            return;
+        }
+        const old = `${staging}.old`;
+        try {
+            fs.renameSync(target, old);
+        } catch {
+            // A mount point or a folder that cannot be moved: replace its files one by one.
+            for (const e of fs.readdirSync(target)) fs.rmSync(path.join(target, e), { force: true });
+            for (const f of fs.readdirSync(staging)) fs.renameSync(path.join(staging, f), path.join(target, f));
+            fs.rmdirSync(staging);
+            staging = undefined;
+            return;
+        }
+        try {
+            fs.renameSync(staging, target);
+        } catch (e) {
+            fs.renameSync(old, target); // put the earlier render back
+            throw e;
+        }
+        staging = undefined;
+        fs.rmSync(old, { recursive: true, force: true });
+    } catch (e) {
+        if (e instanceof InputError) throw e;
+        throw writeError(out, e);
+    } finally {
+        if (staging) fs.rmSync(staging, { recursive: true, force: true });
+    }
+}

@@ -1,0 +1,276 @@
+/**
+ * kfstack's settings: the `kfstack:*` stack config, validated up front. Every
+ * problem is collected and reported together, each naming its key
+ * (`kfstack:mirror.registry`) and the fix. Pulumi-free: the program reads the
+ * stack config into a plain object and calls `parseSettings`; `kfstack render
+ * --config Pulumi.<stack>.yaml` does the same from the file.
+ */
+import * as path from "path";
+import { KfstackError } from "../core/errors";
+import { parseMirror, InvalidMirrorError, Mirror } from "../rewrite/mirror";
+import { configKey as key, closest } from "./keys";
+
+export type ClusterType = "onprem" | "eks";
+
+/** The transform settings (all off by default). */
+export interface TransformSettings {
+    /** Set on every container; air-gapped clusters want `IfNotPresent`. @default undefined (keep) */
+    readonly imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
+    /** `false` when the dashboard is served over plain HTTP (sets `APP_SECURE_COOKIES=false`). @default true */
+    readonly secureCookies?: boolean;
+    /** `storageClassName` for Kubeflow's PVCs and StatefulSet claim templates. @default undefined (cluster default) */
+    readonly storageClass?: string;
+    /** Service type of the Istio ingress gateway: NodePort on-prem, LoadBalancer on EKS. @default undefined (keep) */
+    readonly ingressServiceType?: "NodePort" | "LoadBalancer" | "ClusterIP";
+    /** Istio's JWT policy; `first-party-jwt` for clusters without TokenRequest. @default undefined (keep) */
+    readonly istioJwtPolicy?: "first-party-jwt" | "third-party-jwt";
+}
+
+/** How to render (`kfstack:kustomize`). */
+export interface RendererOptions {
+    /**
+     * `kustomize`, `kubectl`, or a path to either binary.
+     * @default "kustomize" on PATH, else .tools/bin/kustomize, else "kubectl"
+     */
+    readonly binary?: string;
+    /** Remote base URL → local checkout directory. @default {} */
+    readonly remotes?: Readonly<Record<string, string>>;
+    /** Where renders are cached; `false` turns the cache off. @default "<cwd>/.kfstack-cache/render" */
+    readonly cacheDir?: string | false;
+}
+
+
+
+/** A Dex static user; the password is a secret the caller holds (never in plain config). */
+export interface UserSetting {
+    readonly email: string;
+    readonly username: string;
+    /** Index into the caller's secrets; undefined when the config has no password for this user. */
+    readonly hasPassword: boolean;
+}
+
+export interface ProfileSetting {
+    readonly name: string;
+    readonly owner: string;
+}
+
+export interface ExtraApp {
+    readonly name: string;
+    readonly path: string;
+    readonly after: string[];
+}
+
+/** Validated settings, defaults applied. */
+export interface Settings {
+    readonly manifests: { readonly path?: string; readonly git?: string; readonly ref?: string; readonly example: string };
+    readonly mirror: Mirror;
+    readonly cluster: ClusterType;
+    readonly apps: { readonly enabled?: string[]; readonly disabled: string[]; readonly extra: ExtraApp[] };
+    readonly kustomize: RendererOptions;
+    readonly transforms: TransformSettings;
+    readonly users: UserSetting[];
+    readonly profiles: ProfileSetting[];
+    /** Set `pulumi.com/skipAwait` on every object (clusters without a kubelet, tests). @default false */
+    readonly skipAwait: boolean;
+}
+
+/** Bad configuration: every problem, each naming its key. */
+export class ConfigError extends KfstackError {
+    constructor(readonly problems: string[]) {
+        super(
+            problems.length === 1
+                ? `kfstack stack config: ${problems[0]}`
+                : `${problems.length} problems in the kfstack stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+            problems.length === 1 ? problems[0].split(" ")[0] : undefined,
+        );
+    }
+}
+const KNOWN: Record<string, string[] | null> = {
+    manifests: ["path", "git", "ref", "example"],
+    mirror: ["registry"],
+    cluster: ["type"],
+    apps: ["enabled", "disabled", "extra"],
+    kustomize: ["binary", "remotes", "cacheDir"],
+    transforms: ["imagePullPolicy", "secureCookies", "storageClass", "ingressServiceType", "istioJwtPolicy"],
+    users: null,
+    profiles: null,
+    skipAwait: null,
+};
+
+/**
+ * Validates raw config: `{ mirror: { registry: "..." }, ... }` (keys without the
+ * `kfstack:` namespace). `baseDir` resolves relative paths. `secretKeys` names
+ * the keys whose values are secrets the caller holds (a user's password).
+ */
+export function parseSettings(raw: Record<string, unknown>, baseDir: string): Settings {
+    const problems: string[] = [];
+    const obj = (k: string): Record<string, unknown> => {
+        const v = raw[k];
+        if (v === undefined || v === null) return {};
+        if (typeof v !== "object" || Array.isArray(v)) {
+            problems.push(`${key(k)} must be an object, got ${JSON.stringify(v)}`);
+            return {};
+        }
+        return v as Record<string, unknown>;
+    };
+    for (const k of Object.keys(raw)) {
+        if (!(k in KNOWN)) {
+            const hint = closest(k, Object.keys(KNOWN));
+            problems.push(`${key(k)} is not a kfstack setting${hint ? `; did you mean ${key(hint)}?` : `; known: ${Object.keys(KNOWN).join(", ")}`}`);
+            continue;
+        }
+        const fields = KNOWN[k];
+        const v = raw[k];
+        if (fields && v && typeof v === "object" && !Array.isArray(v)) {
+            for (const f of Object.keys(v)) {
+                if (!fields.includes(f)) {
+                    const hint = closest(f, fields);
+                    problems.push(`${key(k, f)} is not a setting of ${key(k)}${hint ? `; did you mean ${key(k, hint)}?` : `; known: ${fields.join(", ")}`}`);
+                }
+            }
+        }
+    }
+    const str = (o: Record<string, unknown>, k: string, f: string): string | undefined => {
+        const v = o[f];
+        if (v === undefined || v === null) return undefined;
+        if (typeof v !== "string" || v.trim() === "") {
+            problems.push(`${key(k, f)} must be a non-empty string, got ${JSON.stringify(v)}`);
+            return undefined;
+        }
+        return v;
+    };
+    const oneOf = <T extends string>(o: Record<string, unknown>, k: string, f: string, allowed: readonly T[]): T | undefined => {
+        const v = str(o, k, f);
+        if (v === undefined) return undefined;
+        if (!allowed.includes(v as T)) {
+            problems.push(`${key(k, f)} is ${JSON.stringify(v)}; use one of ${allowed.join(", ")}`);
+            return undefined;
+        }
+        return v as T;
+    };
+    const strList = (o: Record<string, unknown>, k: string, f: string): string[] | undefined => {
+        const v = o[f];
+        if (v === undefined || v === null) return undefined;
+        if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+            problems.push(`${key(k, f)} must be a list of strings, got ${JSON.stringify(v)}`);
+            return undefined;
+        }
+        return v as string[];
+    };
+
+    // manifests
+    const m = obj("manifests");
+    const mPath = str(m, "manifests", "path");
+    const mGit = str(m, "manifests", "git");
+    const mRef = str(m, "manifests", "ref");
+    if (!mPath && !mGit) problems.push(`${key("manifests", "path")} is not set; set it to a kubeflow/manifests checkout (or set ${key("manifests", "git")} and ${key("manifests", "ref")})`);
+    if (mPath && mGit) problems.push(`${key("manifests")} has both path and git; keep one`);
+    if (mGit && !mRef) problems.push(`${key("manifests", "ref")} is not set; a git source needs a tag or commit (e.g. v1.9.1)`);
+    const manifests = { path: mPath ? path.resolve(baseDir, mPath) : undefined, git: mGit, ref: mRef, example: str(m, "manifests", "example") ?? "example" };
+
+    // mirror
+    const mi = obj("mirror");
+    const registry = str(mi, "mirror", "registry");
+    let mirror: Mirror | undefined;
+    if (registry === undefined && !problems.some((p) => p.startsWith(key("mirror", "registry")))) {
+        problems.push(`${key("mirror", "registry")} is not set; set it to REGISTRY[/PREFIX], e.g. registry.local:5000/kubeflow`);
+    } else if (registry !== undefined) {
+        try {
+            mirror = parseMirror(registry);
+        } catch (e) {
+            if (!(e instanceof InvalidMirrorError)) throw e;
+            problems.push(`${key("mirror", "registry")}: ${e.message}`);
+        }
+    }
+
+    // cluster
+    const cluster = oneOf(obj("cluster"), "cluster", "type", ["onprem", "eks"] as const) ?? "onprem";
+
+    // apps
+    const a = obj("apps");
+    const extra: ExtraApp[] = [];
+    const extraRaw = a.extra;
+    if (extraRaw !== undefined) {
+        if (!Array.isArray(extraRaw)) problems.push(`${key("apps", "extra")} must be a list of {name, path, after}`);
+        else extraRaw.forEach((e, i) => {
+            const en = e as Record<string, unknown>;
+            if (!en || typeof en !== "object" || typeof en.name !== "string" || typeof en.path !== "string") {
+                problems.push(`${key("apps", "extra", i)} must have a name and a path (a kustomize directory)`);
+                return;
+            }
+            const after = en.after === undefined ? [] : Array.isArray(en.after) && en.after.every((x) => typeof x === "string") ? en.after as string[] : undefined;
+            if (!after) problems.push(`${key("apps", "extra", i, "after")} must be a list of app names`);
+            extra.push({ name: en.name, path: path.resolve(baseDir, en.path), after: after ?? [] });
+        });
+    }
+    const apps = { enabled: strList(a, "apps", "enabled"), disabled: strList(a, "apps", "disabled") ?? [], extra };
+
+    // kustomize
+    const k = obj("kustomize");
+    const remotesRaw = k.remotes;
+    let remotes: Record<string, string> | undefined;
+    if (remotesRaw !== undefined) {
+        if (!remotesRaw || typeof remotesRaw !== "object" || Array.isArray(remotesRaw) || Object.values(remotesRaw).some((v) => typeof v !== "string")) {
+            problems.push(`${key("kustomize", "remotes")} must map each remote base URL to a local directory`);
+        } else {
+            remotes = Object.fromEntries(Object.entries(remotesRaw as Record<string, string>).map(([u, d]) => [u, path.resolve(baseDir, d)]));
+        }
+    }
+    const cacheDir = str(k, "kustomize", "cacheDir");
+    const kustomize: RendererOptions = { binary: str(k, "kustomize", "binary"), remotes, cacheDir: cacheDir ? path.resolve(baseDir, cacheDir) : undefined };
+
+    // transforms
+    const t = obj("transforms");
+    const secure = t.secureCookies;
+    if (secure !== undefined && typeof secure !== "boolean") problems.push(`${key("transforms", "secureCookies")} must be true or false, got ${JSON.stringify(secure)}`);
+    const transforms: TransformSettings = {
+        imagePullPolicy: oneOf(t, "transforms", "imagePullPolicy", ["IfNotPresent", "Always", "Never"] as const),
+        secureCookies: typeof secure === "boolean" ? secure : undefined,
+        storageClass: str(t, "transforms", "storageClass"),
+        // The cluster type implies the gateway's Service type, when the config names a cluster type.
+        ingressServiceType: oneOf(t, "transforms", "ingressServiceType", ["NodePort", "LoadBalancer", "ClusterIP"] as const) ?? (raw.cluster === undefined ? undefined : cluster === "eks" ? "LoadBalancer" : "NodePort"),
+        istioJwtPolicy: oneOf(t, "transforms", "istioJwtPolicy", ["first-party-jwt", "third-party-jwt"] as const),
+    };
+
+    // users
+    const users: UserSetting[] = [];
+    const usersRaw = raw.users;
+    if (usersRaw !== undefined && !Array.isArray(usersRaw)) problems.push(`${key("users")} must be a list of {email, username, password}`);
+    (Array.isArray(usersRaw) ? usersRaw : []).forEach((u, i) => {
+        const ur = (u ?? {}) as Record<string, unknown>;
+        const email = ur.email;
+        if (typeof email !== "string" || !/^[^@\s]+@[^@\s]+$/.test(email)) {
+            problems.push(`${key("users", i, "email")} must be an email address, got ${JSON.stringify(email)}`);
+            return;
+        }
+        for (const f of Object.keys(ur)) if (!["email", "username", "password"].includes(f)) problems.push(`${key("users", i)}.${f} is not a user setting; known: email, username, password`);
+        if (ur.password !== undefined && typeof ur.password !== "string" && !(ur.password && typeof ur.password === "object" && "secure" in (ur.password as object))) {
+            problems.push(`${key("users", i, "password")} must be a string secret (pulumi config set --secret --path '${key("users", i, "password")}')`);
+        }
+        users.push({ email, username: typeof ur.username === "string" ? ur.username : email.split("@")[0], hasPassword: ur.password !== undefined });
+    });
+    if (new Set(users.map((u) => u.email)).size !== users.length) problems.push(`${key("users")} lists an email twice`);
+
+    // profiles
+    const profiles: ProfileSetting[] = [];
+    const profilesRaw = raw.profiles;
+    if (profilesRaw !== undefined && !Array.isArray(profilesRaw)) problems.push(`${key("profiles")} must be a list of {name, owner}`);
+    (Array.isArray(profilesRaw) ? profilesRaw : []).forEach((p, i) => {
+        const pr = (p ?? {}) as Record<string, unknown>;
+        if (typeof pr.name !== "string" || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(pr.name)) {
+            problems.push(`${key("profiles", i, "name")} must be a DNS label (a namespace name), got ${JSON.stringify(pr.name)}`);
+            return;
+        }
+        if (typeof pr.owner !== "string" || !pr.owner.includes("@")) {
+            problems.push(`${key("profiles", i, "owner")} must be the owner's email, got ${JSON.stringify(pr.owner)}`);
+            return;
+        }
+        profiles.push({ name: pr.name, owner: pr.owner });
+    });
+
+    const skip = raw.skipAwait;
+    if (skip !== undefined && typeof skip !== "boolean") problems.push(`${key("skipAwait")} must be true or false`);
+
+    if (problems.length > 0 || !mirror) throw new ConfigError(problems);
+    return { manifests, mirror, cluster, apps, kustomize, transforms, users, profiles, skipAwait: skip === true };
+}

@@ -1,0 +1,6 @@
+/** The ground every stage stands on: errors, Kubernetes objects, YAML, text edits, the cache. */
+export * from "./errors";
+export * from "./objects";
+export * from "./yaml";
+export * from "./text";
+export * from "./cache";

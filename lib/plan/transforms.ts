@@ -1,0 +1,169 @@
+/**
+ * The platform transforms: pure functions over rendered objects, each one a
+ * stack setting, so nothing is changed by hand with `kubectl edit`.
+ * Each takes an object and returns whether it changed it (in place).
+ */
+import { K8sObject, containersOf, containersOfSpec, podSpecs } from "../core/objects";
+import { TransformSettings } from "../config/settings";
+
+type Transform = (o: K8sObject) => boolean;
+
+/** `imagePullPolicy` on every container of every pod spec. */
+export function setImagePullPolicy(policy: string): Transform {
+    return (o) => {
+        let changed = false;
+        for (const c of containersOf(o)) {
+            if (c.imagePullPolicy !== policy) {
+                c.imagePullPolicy = policy;
+                changed = true;
+            }
+        }
+        return changed;
+    };
+}
+
+/**
+ * `APP_SECURE_COOKIES=false` wherever the web apps take it: literal env values,
+ * and ConfigMap keys named `APP_SECURE_COOKIES` or `<APP>_APP_SECURE_COOKIES`
+ * (kubeflow's `*-parameters` ConfigMaps, from which kustomize vars fill the env).
+ */
+export function setSecureCookies(secure: boolean): Transform {
+    const value = String(secure);
+    const isKey = (k: string) => /(^|_)APP_SECURE_COOKIES$/.test(k);
+    return (o) => {
+        let changed = false;
+        if (o.kind === "ConfigMap" && o.data && typeof o.data === "object") {
+            const data = o.data as Record<string, string>;
+            for (const k of Object.keys(data)) {
+                if (isKey(k) && data[k] !== value) {
+                    data[k] = value;
+                    changed = true;
+                }
+            }
+        }
+        for (const c of containersOf(o)) {
+            for (const e of (c.env ?? []) as any[]) {
+                if (typeof e?.name === "string" && isKey(e.name) && e.value !== undefined && e.value !== value) {
+                    e.value = value;
+                    changed = true;
+                }
+            }
+        }
+        return changed;
+    };
+}
+
+/** `storageClassName` on PVCs and StatefulSet volumeClaimTemplates. */
+export function setStorageClass(storageClass: string): Transform {
+    return (o) => {
+        const specs: any[] = [];
+        if (o.kind === "PersistentVolumeClaim" && o.apiVersion === "v1") specs.push((o.spec ??= {}) as any);
+        if (o.kind === "StatefulSet") for (const t of ((o as any).spec?.volumeClaimTemplates ?? [])) specs.push((t.spec ??= {}));
+        let changed = false;
+        for (const s of specs) {
+            if (s.storageClassName !== storageClass) {
+                s.storageClassName = storageClass;
+                changed = true;
+            }
+        }
+        return changed;
+    };
+}
+
+/** True for the Istio ingress gateway's Service (by its `istio: ingressgateway` selector or label). */
+export function isIngressGatewayService(o: K8sObject): boolean {
+    if (o.kind !== "Service" || o.apiVersion !== "v1") return false;
+    const labels = (o.metadata.labels ?? {}) as Record<string, string>;
+    const selector = ((o as any).spec?.selector ?? {}) as Record<string, string>;
+    return labels.istio === "ingressgateway" || selector.istio === "ingressgateway";
+}
+
+/** The ingress gateway Service type. */
+export function setIngressServiceType(type: string): Transform {
+    return (o) => {
+        if (!isIngressGatewayService(o)) return false;
+        const spec = ((o as any).spec ??= {});
+        if (spec.type === type) return false;
+        spec.type = type;
+        return true;
+    };
+}
+
+/**
+ * Istio's JWT policy: `global.jwtPolicy` in the injector values (JSON with
+ * `global.hub`), `JWT_POLICY` on istiod, and for first-party-jwt the projected
+ * `istio-token` volume (audience istio-ca) is removed from pods and templates,
+ * as Istio's own charts do when the policy is first-party-jwt.
+ */
+export function setIstioJwtPolicy(policy: string): Transform {
+    return (o) => {
+        let changed = false;
+        if (o.kind === "ConfigMap" && o.data && typeof o.data === "object") {
+            const data = o.data as Record<string, string>;
+            for (const key of Object.keys(data)) {
+                const text = data[key];
+                if (typeof text !== "string" || !text.trimStart().startsWith("{")) continue;
+                let values: any;
+                try {
+                    values = JSON.parse(text);
+                } catch {
+                    continue;
+                }
+                if (values?.global && typeof values.global.hub === "string" && values.global.jwtPolicy !== policy) {
+                    values.global.jwtPolicy = policy;
+                    data[key] = JSON.stringify(values, null, 2);
+                    changed = true;
+                }
+            }
+        }
+        for (const c of containersOf(o)) {
+            const isIstiod = (c.args ?? []).includes("discovery") && /pilot/.test(String(c.image ?? ""));
+            const env: any[] = (c.env ??= []);
+            const existing = env.find((e) => e?.name === "JWT_POLICY");
+            if (existing && existing.value !== policy) {
+                existing.value = policy;
+                changed = true;
+            } else if (!existing && isIstiod) {
+                env.push({ name: "JWT_POLICY", value: policy });
+                changed = true;
+            }
+            if (c.env.length === 0) delete c.env;
+        }
+        if (policy === "first-party-jwt") {
+            for (const spec of podSpecs(o)) {
+                const tokenVolumes = new Set<string>(((spec.volumes ?? []) as any[])
+                    .filter((v) => ((v?.projected?.sources ?? []) as any[]).some((s) => s?.serviceAccountToken?.audience === "istio-ca"))
+                    .map((v) => v.name));
+                if (tokenVolumes.size === 0) continue;
+                spec.volumes = (spec.volumes as any[]).filter((v) => !tokenVolumes.has(v.name));
+                for (const c of containersOfSpec(spec)) {
+                    if (c.volumeMounts) c.volumeMounts = (c.volumeMounts as any[]).filter((m) => !tokenVolumes.has(m.name));
+                }
+                changed = true;
+            }
+        }
+        return changed;
+    };
+}
+
+/** The transforms a settings object turns on, by name, in the order they run. */
+export function transformsFor(settings: TransformSettings): [string, Transform][] {
+    const list: [string, Transform][] = [];
+    if (settings.imagePullPolicy) list.push(["imagePullPolicy", setImagePullPolicy(settings.imagePullPolicy)]);
+    if (settings.secureCookies !== undefined) list.push(["secureCookies", setSecureCookies(settings.secureCookies)]);
+    if (settings.storageClass) list.push(["storageClass", setStorageClass(settings.storageClass)]);
+    if (settings.ingressServiceType) list.push(["ingressServiceType", setIngressServiceType(settings.ingressServiceType)]);
+    if (settings.istioJwtPolicy) list.push(["istioJwtPolicy", setIstioJwtPolicy(settings.istioJwtPolicy)]);
+    return list;
+}
+
+/** Applies the transforms to each object in place; returns, per transform, the keys of the objects it changed. */
+export function applyTransforms(objects: K8sObject[], settings: TransformSettings, keyOf: (o: K8sObject) => string): Map<string, string[]> {
+    const report = new Map<string, string[]>();
+    for (const [name, t] of transformsFor(settings)) {
+        const changed: string[] = [];
+        for (const o of objects) if (t(o)) changed.push(keyOf(o));
+        report.set(name, changed);
+    }
+    return report;
+}

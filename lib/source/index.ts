@@ -1,0 +1,3 @@
+/** Where a release comes from: its manifests checkout and the app catalog its example lists. */
+export * from "./manifests";
+export * from "./catalog";

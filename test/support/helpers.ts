@@ -1,0 +1,49 @@
+/** Helpers of the tests only. */
+import * as path from "path";
+import * as fs from "fs";
+import * as os from "os";
+import { spawnSync } from "child_process";
+import { CLI, sharedPresent } from "../../harness/paths";
+
+export { ROOT, SHARED, RENDERED_191, TREE_191, CLI } from "../../harness/paths";
+
+/**
+ * Skips the calling suite when ../shared is absent (CI has it; a contributor may not),
+ * saying why. Call it in a `before` hook: `before(function () { needShared(this); })`.
+ */
+export function needShared(ctx: Mocha.Context): void {
+    if (sharedPresent()) return;
+    if (process.env.CI) throw new Error("../shared/kubeflow-manifests is missing; CI must have it");
+    ctx.skip();
+}
+
+/** The public registries a cluster in China or an air gap cannot reach. */
+export const PUBLIC_HOSTS = ["gcr.io", "quay.io", "ghcr.io", "docker.io", "nvcr.io", "registry.k8s.io", "k8s.gcr.io", "public.ecr.aws", "mcr.microsoft.com"];
+
+/**
+ * Independent of the project's discovery: every occurrence of a public registry host
+ * in the text that is not a path component below `mirrorLocation`.
+ */
+export function publicHostsOutside(text: string, mirrorLocation: string): string[] {
+    const hits: string[] = [];
+    const hostPattern = new RegExp(`(^|.)(${PUBLIC_HOSTS.map((h) => h.replace(/\./g, "\\.")).join("|")})/[^\\s"',]*`, "g");
+    for (const m of text.matchAll(hostPattern)) {
+        const start = m.index ?? 0;
+        const before = text.slice(Math.max(0, start + m[1].length - mirrorLocation.length - 1), start + m[1].length);
+        if (before === `${mirrorLocation}/`) continue;
+        // A host inside a longer name (notgcr.io, a.docker.io) is not that host.
+        if (/[A-Za-z0-9.-]/.test(m[1])) continue;
+        hits.push(m[0].slice(m[1].length));
+    }
+    return hits;
+}
+
+/** Runs the built CLI as a process. */
+export function runCli(args: string[], input?: string): { stdout: string; stderr: string; status: number } {
+    const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status ?? -1 };
+}
+
+export function tempDir(prefix: string): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), `kfstack-${prefix}-`));
+}

@@ -1,0 +1,72 @@
+/**
+ * The components on their own, under mocks: a small platform with two apps.
+ */
+import * as assert from "assert";
+import * as k8s from "@pulumi/kubernetes";
+import { useMocks, recordRegistrations, settle, promise } from "../../../harness/mocks";
+import { KubeflowPlatform } from "../../../components/kubeflow";
+import { PreparedPlatform, manifestDigest } from "../../../lib/plan";
+import { K8sObject } from "../../../lib/core";
+
+const crd: K8sObject = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "widgets.example.com" }, spec: { group: "example.com", names: { kind: "Widget" } } } as any;
+const ns: K8sObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kubeflow" } };
+const widget: K8sObject = { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w", namespace: "kubeflow" }, spec: { image: "mirror.local/kf/quay.io/a:1" } } as any;
+const secret: K8sObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "kubeflow" }, stringData: { token: "t" } } as any;
+
+function prepared(): PreparedPlatform {
+    const app = (name: string, objects: K8sObject[], dependsOn: string[] = []) => ({ name, objects, dependsOn, images: [], sourceImages: [], digest: manifestDigest(objects), cached: true });
+    return { apps: [app("widgets", [crd, ns]), app("gadget", [widget, secret], ["widgets"])], warnings: [], transforms: new Map() };
+}
+
+describe("KubeflowPlatform and KubeflowApp components", () => {
+    it("registers each object under its app, after the apps it depends on, with skipAwait when asked", async () => {
+        const mocks = useMocks({}, {}, "unit");
+        const registrations = recordRegistrations();
+        const provider = new k8s.Provider("k8s", {});
+        const platform = new KubeflowPlatform("kf", { prepared: prepared(), skipAwait: true }, { providers: { kubernetes: provider } });
+        const digests = await promise(platform.appDigests);
+        await settle();
+        assert.deepStrictEqual(Object.keys(digests), ["widgets", "gadget"]);
+        const apps = mocks.resources.filter((r) => r.type === "kfstack:kubeflow:App").map((r) => r.name);
+        assert.deepStrictEqual(apps, ["kf-widgets", "kf-gadget"], "names are prefixed with the parent's");
+        const objs = mocks.kubernetes();
+        assert.strictEqual(objs.length, 4);
+        assert.ok(objs.every((r) => r.inputs.metadata.annotations?.["pulumi.com/skipAwait"] === "true"));
+        assert.deepStrictEqual(objs.map((r) => r.type).sort(), [
+            "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:example.com/v1:Widget",
+        ]);
+        const urn = (name: string) => registrations.find((r) => r.name === name)?.urn as string;
+        const deps = (name: string) => registrations.find((r) => r.name === name)?.dependencies ?? [];
+        assert.ok(deps("kf-gadget-kubeflow/w").includes(urn("kf-widgets-widgets.example.com")), "the CR depends on its CRD in the other app");
+        assert.ok(deps("kf-gadget-kubeflow/w").includes(urn("kf-widgets-kubeflow")), "and on the Namespace");
+        assert.deepStrictEqual(deps("kf-widgets-widgets.example.com"), [], "the first app waits for nothing");
+        const app = platform.apps.get("gadget")!;
+        assert.strictEqual(await promise(app.objectCount), 2);
+        assert.strictEqual(await promise(app.manifestDigest), manifestDigest([widget, secret]));
+    });
+});
+
+describe("the test mocks", () => {
+    // useMocks answers registrations without Pulumi's JavaScript round trip (see RecordingMocks.registerResource):
+    // what a test reads must be what Pulumi's own mock monitor gives.
+    async function run(pulumiPath: boolean) {
+        const mocks = useMocks({}, {}, "unit", pulumiPath);
+        const { KubeObject } = await import("../../../components/kubeflow");
+        const pulumi = await import("@pulumi/pulumi");
+        const ns = new KubeObject("ns", { apiVersion: "v1", kind: "Namespace", metadata: { name: "kubeflow", labels: { a: "b" } } }, "v1", "Namespace");
+        const s = new KubeObject("s", { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "kubeflow" }, stringData: pulumi.secret({ token: "t" }), data: { n: [1, 2.5, true, null, { x: "" }] } }, "v1", "Secret", { dependsOn: [ns] });
+        const out = { urn: await promise(s.urn), id: await promise(s.id), metadata: await promise((s as any).metadata), data: await promise((s as any).data), stringData: await promise((s as any).stringData), nsUrn: await promise(ns.urn) };
+        await settle();
+        return { out, recorded: mocks.resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, secret: r.secret, provider: r.provider })) };
+    }
+
+    it("record and answer what Pulumi's own mock monitor does", async () => {
+        const fast = await run(false);
+        const slow = await run(true);
+        assert.deepStrictEqual(fast, slow);
+        assert.deepStrictEqual(fast.out.stringData, { token: "t" });
+        assert.strictEqual(fast.recorded.find((r) => r.name === "s")?.secret, true);
+        assert.strictEqual(fast.recorded.find((r) => r.name === "ns")?.secret, false);
+        assert.strictEqual(fast.out.id, "s-id");
+    });
+});
