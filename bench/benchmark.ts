@@ -35,11 +35,15 @@ function main(): void {
     time(() => rewriteStream(text, "bench", mirror), 2); // warm-up
     const inv = time(() => inventoryOf(text, "bench"), runs);
     const rw = time(() => rewriteStream(text, "bench", mirror), runs);
-    const both = time(() => { inventoryOf(text, "bench"); rewriteStream(text, "bench", mirror); }, runs);
-    const cli = (args: string[]) => time(() => {
-        const r = spawnSync(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20 });
-        if (r.status !== 0) throw new Error(`kfstack ${args.join(" ")} failed: ${r.stderr}`);
-    }, 5);
+    const both = time(() => {
+        inventoryOf(text, "bench");
+        rewriteStream(text, "bench", mirror);
+    }, runs);
+    const cli = (args: string[]) =>
+        time(() => {
+            const r = spawnSync(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20 });
+            if (r.status !== 0) throw new Error(`kfstack ${args.join(" ")} failed: ${r.stderr}`);
+        }, 5);
     const cliImages = cli(["images", RENDERED]);
     const cliRewrite = cli(["rewrite", "--mirror", "registry.local:5000/kf", RENDERED]);
     const nodeStart = time(() => spawnSync(process.execPath, ["-e", "0"]), 5);
@@ -68,17 +72,18 @@ function main(): void {
     programBench();
 }
 
-
 const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ${target}×: ${ratio <= target ? "met" : "not met"})`;
 
 /** Issue 4: the whole program under mocks, cold and warm render cache, against `kubectl kustomize example`. */
 function programBench(): void {
     const tree = path.resolve(ROOT, "..", "shared", "kubeflow-manifests", "v1.9.1");
     const runs = 5;
-    const kustomize = median(time(() => {
-        const r = spawnSync("kubectl", ["kustomize", path.join(tree, "example")], { maxBuffer: 64 << 20 });
-        if (r.status !== 0) throw new Error(String(r.stderr));
-    }, runs));
+    const kustomize = median(
+        time(() => {
+            const r = spawnSync("kubectl", ["kustomize", path.join(tree, "example")], { maxBuffer: 64 << 20 });
+            if (r.status !== 0) throw new Error(String(r.stderr));
+        }, runs),
+    );
     type Phases = { loaded: number; prepare: number; construct: number; settle: number; total: number; objects: number };
     const once = (cacheDir: string): Phases => {
         const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "bench", "program.js"), cacheDir], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
@@ -98,7 +103,11 @@ function programBench(): void {
     fs.writeFileSync(objectsFile, JSON.stringify((require("js-yaml").loadAll(fs.readFileSync(RENDERED, "utf8")) as unknown[]).filter(Boolean)));
     const floor: Phases[] = [];
     for (let i = 0; i < runs; i++) {
-        const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "bench", "floor.js"), objectsFile], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+        const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "bench", "floor.js"), objectsFile], {
+            cwd: ROOT,
+            encoding: "utf8",
+            maxBuffer: 64 << 20,
+        });
         if (r.status !== 0) throw new Error(r.stderr);
         floor.push({ prepare: 0, ...JSON.parse(r.stdout) } as Phases);
     }
@@ -143,7 +152,9 @@ function programBench(): void {
 /** Replaces (or appends) one `## ` section of docs/benchmarks.md. */
 export function writeSection(title: string, body: string): void {
     const file = path.join(ROOT, "docs", "benchmarks.md");
-    const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "# Benchmarks\n\nFigures from `npm run bench` (`node dist/bench/benchmark.js --write`). Not timed tests: a benchmark records, it does not pass or fail.\n\n";
+    const current = fs.existsSync(file)
+        ? fs.readFileSync(file, "utf8")
+        : "# Benchmarks\n\nFigures from `npm run bench` (`node dist/bench/benchmark.js --write`). Not timed tests: a benchmark records, it does not pass or fail.\n\n";
     const start = current.indexOf(`## ${title}`);
     let next: string;
     if (start < 0) next = current.trimEnd() + "\n\n" + body;

@@ -18,7 +18,11 @@ class Obj extends pulumi.CustomResource {}
 async function main(): Promise<void> {
     const mocks = useMocks({}, {}, "floor");
     const loaded = since(start);
-    const objects = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }[];
+    const objects = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as {
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string; namespace?: string };
+    }[];
     const t = process.hrtime.bigint();
     for (const o of objects) {
         new Obj(typeToken(o.apiVersion, o.kind), `${o.metadata.namespace ?? ""}/${o.metadata.name}`, o as unknown as pulumi.Inputs);

@@ -31,7 +31,9 @@ async function main(): Promise<void> {
     const s = process.hrtime.bigint();
     await settle();
     const settleMs = since(s);
-    process.stdout.write(JSON.stringify({ loaded, prepare, construct: programMs - prepare, settle: settleMs, total: since(start), objects: mocks.kubernetes().length }) + "\n");
+    process.stdout.write(
+        JSON.stringify({ loaded, prepare, construct: programMs - prepare, settle: settleMs, total: since(start), objects: mocks.kubernetes().length }) + "\n",
+    );
 }
 
 main().catch((e) => {

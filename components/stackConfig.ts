@@ -25,7 +25,11 @@ export function readStackConfig(baseDir: string = process.cwd()): StackConfig {
     if (missing.length > 0) {
         throw new ConfigError(
             settings.users.flatMap((u, i) =>
-                u.hasPassword ? [] : [`${configKey("users", i, "password")} is not set for ${u.email}; set it with: pulumi config set --secret --path '${configKey("users", i, "password")}'`],
+                u.hasPassword
+                    ? []
+                    : [
+                          `${configKey("users", i, "password")} is not set for ${u.email}; set it with: pulumi config set --secret --path '${configKey("users", i, "password")}'`,
+                      ],
             ),
         );
     }

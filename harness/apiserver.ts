@@ -58,16 +58,32 @@ export async function startCluster(): Promise<Cluster> {
     const children: ChildProcess[] = [];
     const run = (name: string, bin: string, args: string[]) => {
         const child = spawn(path.join(ENGINE_BIN, bin), args, { stdio: ["ignore", "pipe", "pipe"] });
-        child.stdout!.on("data", (b: Buffer) => { logs[name] = (logs[name] + b.toString()).slice(-20000); });
-        child.stderr!.on("data", (b: Buffer) => { logs[name] = (logs[name] + b.toString()).slice(-20000); });
+        child.stdout!.on("data", (b: Buffer) => {
+            logs[name] = (logs[name] + b.toString()).slice(-20000);
+        });
+        child.stderr!.on("data", (b: Buffer) => {
+            logs[name] = (logs[name] + b.toString()).slice(-20000);
+        });
         children.push(child);
         return child;
     };
     run("etcd", "etcd", [
-        "--data-dir", path.join(dir, "etcd"), "--name", "kfstack-test",
-        "--listen-client-urls", `http://127.0.0.1:${etcdClient}`, "--advertise-client-urls", `http://127.0.0.1:${etcdClient}`,
-        "--listen-peer-urls", `http://127.0.0.1:${etcdPeer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${etcdPeer}`,
-        "--initial-cluster", `kfstack-test=http://127.0.0.1:${etcdPeer}`, "--log-level", "warn",
+        "--data-dir",
+        path.join(dir, "etcd"),
+        "--name",
+        "kfstack-test",
+        "--listen-client-urls",
+        `http://127.0.0.1:${etcdClient}`,
+        "--advertise-client-urls",
+        `http://127.0.0.1:${etcdClient}`,
+        "--listen-peer-urls",
+        `http://127.0.0.1:${etcdPeer}`,
+        "--initial-advertise-peer-urls",
+        `http://127.0.0.1:${etcdPeer}`,
+        "--initial-cluster",
+        `kfstack-test=http://127.0.0.1:${etcdPeer}`,
+        "--log-level",
+        "warn",
     ]);
     const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
     fs.writeFileSync(path.join(dir, "sa.key"), privateKey.export({ type: "pkcs1", format: "pem" }));
@@ -76,7 +92,9 @@ export async function startCluster(): Promise<Cluster> {
     fs.writeFileSync(path.join(dir, "tokens.csv"), `${token},admin,admin,"system:masters"\n`);
     run("apiserver", "kube-apiserver", [
         `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-        "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${apiPort}`,
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        `--secure-port=${apiPort}`,
         `--cert-dir=${path.join(dir, "certs")}`,
         `--service-account-issuer=https://kubernetes.default.svc`,
         `--service-account-key-file=${path.join(dir, "sa.pub")}`,
@@ -87,33 +105,66 @@ export async function startCluster(): Promise<Cluster> {
         "--service-cluster-ip-range=10.96.0.0/24",
     ]);
     const kubeconfig = path.join(dir, "kubeconfig");
-    fs.writeFileSync(kubeconfig, [
-        "apiVersion: v1", "kind: Config", "current-context: test",
-        "clusters:", "- name: test", "  cluster:", `    server: https://127.0.0.1:${apiPort}`, "    insecure-skip-tls-verify: true",
-        "users:", "- name: admin", "  user:", `    token: ${token}`,
-        "contexts:", "- name: test", "  context: {cluster: test, user: admin}", "",
-    ].join("\n"));
+    fs.writeFileSync(
+        kubeconfig,
+        [
+            "apiVersion: v1",
+            "kind: Config",
+            "current-context: test",
+            "clusters:",
+            "- name: test",
+            "  cluster:",
+            `    server: https://127.0.0.1:${apiPort}`,
+            "    insecure-skip-tls-verify: true",
+            "users:",
+            "- name: admin",
+            "  user:",
+            `    token: ${token}`,
+            "contexts:",
+            "- name: test",
+            "  context: {cluster: test, user: admin}",
+            "",
+        ].join("\n"),
+    );
     const kubectl = (args: string[], input?: string) => {
         const r = spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { input, encoding: "utf8", maxBuffer: 64 << 20 });
         return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
     };
-    const established = (crds: string[], ms = 120000) => waitFor(`CRDs ${crds.join(", ")} established`, ms, () => {
-        const r = kubectl(["get", "crd", ...crds, "-o", "json"]);
-        if (r.status !== 0) return false;
-        const got = JSON.parse(r.stdout);
-        // One name gets the object itself, several get a List.
-        const items = (got.kind === "List" ? got.items : [got]) as { status?: { conditions?: { type: string; status: string }[] | null } }[];
-        return items.length === crds.length && items.every((c) => (c.status?.conditions ?? []).some((x) => x.type === "Established" && x.status === "True"));
-    }, () => kubectl(["get", "crd", ...crds, "-o", "yaml"]).stdout);
+    const established = (crds: string[], ms = 120000) =>
+        waitFor(
+            `CRDs ${crds.join(", ")} established`,
+            ms,
+            () => {
+                const r = kubectl(["get", "crd", ...crds, "-o", "json"]);
+                if (r.status !== 0) return false;
+                const got = JSON.parse(r.stdout);
+                // One name gets the object itself, several get a List.
+                const items = (got.kind === "List" ? got.items : [got]) as { status?: { conditions?: { type: string; status: string }[] | null } }[];
+                return (
+                    items.length === crds.length &&
+                    items.every((c) => (c.status?.conditions ?? []).some((x) => x.type === "Established" && x.status === "True"))
+                );
+            },
+            () => kubectl(["get", "crd", ...crds, "-o", "yaml"]).stdout,
+        );
     const stop = async () => {
         for (const c of children.reverse()) {
             c.kill("SIGTERM");
-            await new Promise((r) => { if (c.exitCode !== null) r(null); else c.once("exit", r); setTimeout(r, 5000); });
+            await new Promise((r) => {
+                if (c.exitCode !== null) r(null);
+                else c.once("exit", r);
+                setTimeout(r, 5000);
+            });
         }
         fs.rmSync(dir, { recursive: true, force: true });
     };
     try {
-        await waitFor("kube-apiserver", 90000, () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok", () => logs.apiserver + logs.etcd);
+        await waitFor(
+            "kube-apiserver",
+            90000,
+            () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok",
+            () => logs.apiserver + logs.etcd,
+        );
     } catch (e) {
         await stop();
         throw e;

@@ -4,7 +4,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const resproto = require("@pulumi/pulumi/proto/resource_pb");
 
 export interface Recorded {
@@ -40,7 +39,12 @@ function hasSecret(v: any): boolean {
 /** A registration whose inputs are read from the request only when a test looks at them. */
 class LazyRecord implements Recorded {
     private revealed?: { inputs: any; secret: boolean };
-    constructor(readonly type: string, readonly name: string, readonly provider: string | undefined, private readonly struct: Parameters<typeof deserializeProperties>[0]) {}
+    constructor(
+        readonly type: string,
+        readonly name: string,
+        readonly provider: string | undefined,
+        private readonly struct: Parameters<typeof deserializeProperties>[0],
+    ) {}
     private read() {
         if (!this.revealed) {
             const raw = deserializeProperties(this.struct);
@@ -48,8 +52,12 @@ class LazyRecord implements Recorded {
         }
         return this.revealed;
     }
-    get inputs(): any { return this.read().inputs; }
-    get secret(): boolean { return this.read().secret; }
+    get inputs(): any {
+        return this.read().inputs;
+    }
+    get secret(): boolean {
+        return this.read().secret;
+    }
 }
 
 export class RecordingMocks implements pulumi.runtime.Mocks {
@@ -78,9 +86,14 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
             // What Pulumi's monitor keeps (the serialised state), read only if asked for.
             let state: any;
             monitor.resources.set(urn, {
-                urn, id: id || null,
-                get state() { return state ?? (state = object.toJavaScript()); },
-                set state(v: any) { state = v; },
+                urn,
+                id: id || null,
+                get state() {
+                    return state ?? (state = object.toJavaScript());
+                },
+                set state(v: any) {
+                    state = v;
+                },
             });
             const response = new resproto.RegisterResourceResponse();
             response.setUrn(urn);
@@ -105,9 +118,17 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 }
 
 /** Installs mocks and config; returns the recorder. */
-export function useMocks(config: Record<string, string> = {}, invokes: Record<string, (args: any) => Record<string, any>> = {}, stack = "dev", pulumiPath = false): RecordingMocks {
+export function useMocks(
+    config: Record<string, string> = {},
+    invokes: Record<string, (args: any) => Record<string, any>> = {},
+    stack = "dev",
+    pulumiPath = false,
+): RecordingMocks {
     const mocks = new RecordingMocks(invokes);
-    pulumi.runtime.setAllConfig(config, Object.keys(config).filter((k) => k.endsWith(":users")));
+    pulumi.runtime.setAllConfig(
+        config,
+        Object.keys(config).filter((k) => k.endsWith(":users")),
+    );
     pulumi.runtime.setMocks(mocks, "kfstack", stack, false);
     if (pulumiPath) return mocks;
     const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): any }).getMonitor();
@@ -117,7 +138,12 @@ export function useMocks(config: Record<string, string> = {}, invokes: Record<st
 
 /** Resolves an Output's value in a test. */
 export function promise<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
-    return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
+    return new Promise((resolve) =>
+        pulumi.output(output).apply((v) => {
+            resolve(v as T);
+            return v;
+        }),
+    );
 }
 
 /** Waits until every resource registration has reached the mocks. */
@@ -145,7 +171,13 @@ export function recordRegistrations(): Registration[] {
     const out: Registration[] = [];
     const original = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: any) => {
-        out.push({ urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()), type: req.getType(), name: req.getName(), parent: req.getParent(), dependencies: req.getDependenciesList() });
+        out.push({
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            type: req.getType(),
+            name: req.getName(),
+            parent: req.getParent(),
+            dependencies: req.getDependenciesList(),
+        });
         return original(req, callback);
     };
     return out;

@@ -15,4 +15,3 @@ export function devConfig(overrides: Record<string, unknown> = {}): Record<strin
     config["kfstack:users"] = users.map((u) => ({ ...u, password: PASSWORD }));
     return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
-

@@ -5,8 +5,12 @@
  */
 import * as aws from "@pulumi/aws";
 import {
-    EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy, ReportViolation,
-    ResourceValidationArgs, validateResourceOfType,
+    EnforcementLevel,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+    ReportViolation,
+    ResourceValidationArgs,
+    validateResourceOfType,
 } from "@pulumi/policy";
 import { stringsIn } from "../lib/core/objects";
 import { parseStream } from "../lib/core/yaml";
@@ -26,7 +30,8 @@ export const mirrorConfigSchema = {
         allowedMirrors: {
             type: "array" as const,
             items: { type: "string" as const },
-            description: "Mirrors (REGISTRY[/PREFIX]) images must be served from, e.g. registry.local:5000/kubeflow. Set it to the stack's kfstack:mirror.registry.",
+            description:
+                "Mirrors (REGISTRY[/PREFIX]) images must be served from, e.g. registry.local:5000/kubeflow. Set it to the stack's kfstack:mirror.registry.",
         },
     },
 };
@@ -35,12 +40,18 @@ export const mirrorConfigSchema = {
 // hatch to the raw properties (github.com/pulumi/pulumi-policy, sdk/nodejs/policy/proxy.ts).
 // Reading through the proxy would throw on an unknown value, and the SDK turns that into
 // an advisory "can't run during preview" — which would let an unknown image through.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const proxy = require("@pulumi/policy/proxy") as Record<string, string>;
-const UNKNOWN_SENTINELS = new Set([
-    proxy.unknownBooleanValue, proxy.unknownNumberValue, proxy.unknownStringValue,
-    proxy.unknownArrayValue, proxy.unknownObjectValue, proxy.unknownAssetValue, proxy.unknownArchiveValue,
-].filter((s) => typeof s === "string"));
+const UNKNOWN_SENTINELS = new Set(
+    [
+        proxy.unknownBooleanValue,
+        proxy.unknownNumberValue,
+        proxy.unknownStringValue,
+        proxy.unknownArrayValue,
+        proxy.unknownObjectValue,
+        proxy.unknownAssetValue,
+        proxy.unknownArchiveValue,
+    ].filter((s) => typeof s === "string"),
+);
 
 /** Plain data from policy props: proxies unwrapped, unknown values replaced by a marker that is never a valid image. */
 export function plainProps(value: unknown): unknown {
@@ -168,12 +179,18 @@ export function awsPartition(enforcementLevel: EnforcementLevel = "mandatory"): 
         name: "aws-partition",
         description: "ARNs and ECR hosts belong to the stack's AWS partition (aws-cn in China).",
         enforcementLevel,
-        configSchema: { properties: { region: { type: "string" as const, description: "The stack's AWS region (e.g. cn-northwest-1); default: each resource's provider region." } } },
+        configSchema: {
+            properties: {
+                region: { type: "string" as const, description: "The stack's AWS region (e.g. cn-northwest-1); default: each resource's provider region." },
+            },
+        },
         validateResource: (args, report) => {
             const aws = args.type.startsWith("aws:");
             if (!aws && !isKubernetes(args.type)) args.notApplicable("neither an AWS nor a Kubernetes resource");
             const providerRegion = plainProps(args.provider?.props?.region) as string | undefined;
-            const region = args.getConfig<PartitionPolicyConfig>().region ?? (typeof providerRegion === "string" && providerRegion !== UNKNOWN_DURING_PREVIEW ? providerRegion : undefined);
+            const region =
+                args.getConfig<PartitionPolicyConfig>().region ??
+                (typeof providerRegion === "string" && providerRegion !== UNKNOWN_DURING_PREVIEW ? providerRegion : undefined);
             if (!region) args.notApplicable("the region is not known; set region in the policy config");
             for (const [path, value] of stringsIn(plainProps(args.props))) {
                 for (const problem of partitionProblems(value, region as string, aws)) report(`${path}: ${problem}`);
@@ -190,8 +207,12 @@ export function ecrRepositoryHygiene(enforcementLevel: EnforcementLevel = "advis
         enforcementLevel,
         validateResource: validateResourceOfType(aws.ecr.Repository, (repo, _args, report) => {
             const r = plainProps(repo) as Record<string, any>;
-            if (r.imageTagMutability !== "IMMUTABLE") report(`imageTagMutability is ${JSON.stringify(r.imageTagMutability ?? "MUTABLE")}: set IMMUTABLE, so a mirrored tag can never be re-pushed with other content`);
-            if (r.imageScanningConfiguration?.scanOnPush !== true) report("imageScanningConfiguration.scanOnPush is not true: scan every image as it is mirrored");
+            if (r.imageTagMutability !== "IMMUTABLE")
+                report(
+                    `imageTagMutability is ${JSON.stringify(r.imageTagMutability ?? "MUTABLE")}: set IMMUTABLE, so a mirrored tag can never be re-pushed with other content`,
+                );
+            if (r.imageScanningConfiguration?.scanOnPush !== true)
+                report("imageScanningConfiguration.scanOnPush is not true: scan every image as it is mirrored");
             if (r.forceDelete === true) report("forceDelete is true: a stack destroy would delete the mirrored images with the repository; leave it false");
         }),
     };

@@ -48,18 +48,28 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
                     ...dex.object,
                     data: pulumi.all(passwords).apply((pws) => ({
                         ...data,
-                        [dex.key]: withDexUsers(data[dex.key], users.map((u, i) => ({ email: u.email, username: u.username, password: pws[i] }))),
+                        [dex.key]: withDexUsers(
+                            data[dex.key],
+                            users.map((u, i) => ({ email: u.email, username: u.username, password: pws[i] })),
+                        ),
                     })),
                 });
             }
-            apps.set(app.name, new KubeflowApp(`${name}-${app.name}`, {
-                objects: app.objects,
-                images: app.images,
-                digest: app.digest,
-                dependsOn: app.dependsOn.map((d) => apps.get(d)).filter((a): a is KubeflowApp => a !== undefined),
-                overrides,
-                skipAwait: args.skipAwait,
-            }, { parent: this }));
+            apps.set(
+                app.name,
+                new KubeflowApp(
+                    `${name}-${app.name}`,
+                    {
+                        objects: app.objects,
+                        images: app.images,
+                        digest: app.digest,
+                        dependsOn: app.dependsOn.map((d) => apps.get(d)).filter((a): a is KubeflowApp => a !== undefined),
+                        overrides,
+                        skipAwait: args.skipAwait,
+                    },
+                    { parent: this },
+                ),
+            );
         }
         for (const w of args.prepared.warnings) pulumi.log.warn(w, this);
         this.apps = apps;

@@ -31,13 +31,17 @@ export function partitionProblems(value: string, region: string, arns: boolean):
     if (arns) {
         for (const m of value.matchAll(ARN)) {
             if (m[1] !== partition) {
-                out.push(`${JSON.stringify(value)} is an ARN of partition ${m[1]}, but this stack is in ${partition} (${region}); build ARNs from aws.getPartitionOutput().partition`);
+                out.push(
+                    `${JSON.stringify(value)} is an ARN of partition ${m[1]}, but this stack is in ${partition} (${region}); build ARNs from aws.getPartitionOutput().partition`,
+                );
             }
         }
     }
     for (const m of value.matchAll(ECR_HOST)) {
         if (m[2] !== dnsSuffix || partitionOfRegion(m[1]).partition !== partition) {
-            out.push(`ECR host ${m[0]} is not in partition ${partition} (hosts there end with .${dnsSuffix} and name a region of ${partition}); build it from aws.getPartitionOutput().dnsSuffix`);
+            out.push(
+                `ECR host ${m[0]} is not in partition ${partition} (hosts there end with .${dnsSuffix} and name a region of ${partition}); build it from aws.getPartitionOutput().dnsSuffix`,
+            );
         }
     }
     return out;

@@ -36,9 +36,10 @@ export function mirrorOnlyViolations(findings: Finding[], mirrors: Mirror[]): Vi
     for (const f of findings) {
         if (f.kind === "code-default") continue; // judged on the containers that run the code
         if (!f.ref) {
-            const message = f.raw === UNKNOWN_DURING_PREVIEW
-                ? `${where(f)}: the image is unknown during preview, so it cannot be shown to be under ${allowed}; build image references from the mirror in the stack config (kfstack:mirror.registry), not from a resource's output`
-                : `${where(f)}: ${JSON.stringify(f.raw)} is not a valid image reference (${f.error}); write a full reference under ${allowed}`;
+            const message =
+                f.raw === UNKNOWN_DURING_PREVIEW
+                    ? `${where(f)}: the image is unknown during preview, so it cannot be shown to be under ${allowed}; build image references from the mirror in the stack config (kfstack:mirror.registry), not from a resource's output`
+                    : `${where(f)}: ${JSON.stringify(f.raw)} is not a valid image reference (${f.error}); write a full reference under ${allowed}`;
             out.push({ finding: f, message });
             continue;
         }
@@ -73,7 +74,10 @@ export function pinnedViolations(findings: Finding[]): Violation[] {
         if (!f.ref || f.kind === "code-default") continue;
         if (f.ref.digest !== undefined) continue;
         if (f.ref.tag === undefined || f.ref.tag === "latest") {
-            out.push({ finding: f, message: `${where(f)}: ${f.raw} is not pinned (${f.ref.tag === undefined ? "no tag, so :latest" : ":latest"}); pin a version tag or a @sha256 digest` });
+            out.push({
+                finding: f,
+                message: `${where(f)}: ${f.raw} is not pinned (${f.ref.tag === undefined ? "no tag, so :latest" : ":latest"}); pin a version tag or a @sha256 digest`,
+            });
         }
     }
     return out;

@@ -11,12 +11,12 @@
 const ESTABLISHED = [
     "established() {",
     "  deadline=$(( $(date +%s) + ${KFSTACK_ESTABLISH_TIMEOUT:-120} ))",
-    "  while ! err=$(kubectl wait --for condition=established --timeout=\"${KFSTACK_ESTABLISH_TIMEOUT:-120}s\" -f \"$1\" 2>&1 >/dev/null); do",
-    "    case \"$err\" in *\".status.conditions accessor error\"*) ;; *) printf '%s\\n' \"$err\" >&2; return 1 ;; esac",
-    "    if [ \"$(date +%s)\" -ge \"$deadline\" ]; then printf '%s\\n' \"$err\" >&2; return 1; fi",
+    '  while ! err=$(kubectl wait --for condition=established --timeout="${KFSTACK_ESTABLISH_TIMEOUT:-120}s" -f "$1" 2>&1 >/dev/null); do',
+    '    case "$err" in *".status.conditions accessor error"*) ;; *) printf \'%s\\n\' "$err" >&2; return 1 ;; esac',
+    '    if [ "$(date +%s)" -ge "$deadline" ]; then printf \'%s\\n\' "$err" >&2; return 1; fi',
     "    sleep 1",
     "  done",
-    "  echo \"established: $1\"",
+    '  echo "established: $1"',
     "}",
 ];
 
@@ -33,5 +33,13 @@ export function applyScript(steps: string[]): string {
         if (verb === "established") return `established "${a}"`;
         return `[ "\${KFSTACK_NO_ROLLOUT_WAIT:-}" = 1 ] || kubectl rollout status "${a}" -n "${b}" --timeout=\${KFSTACK_ROLLOUT_TIMEOUT:-10m}`;
     });
-    return ["#!/bin/sh", "# Written by kfstack render: applies this folder in install order, in one pass.", "set -eu", "cd \"$(dirname \"$0\")\"", ...ESTABLISHED, ...lines, ""].join("\n");
+    return [
+        "#!/bin/sh",
+        "# Written by kfstack render: applies this folder in install order, in one pass.",
+        "set -eu",
+        'cd "$(dirname "$0")"',
+        ...ESTABLISHED,
+        ...lines,
+        "",
+    ].join("\n");
 }

@@ -9,7 +9,8 @@ export function readStdin(): Buffer {
         return fs.readFileSync(0);
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === "EAGAIN") throw new InputError("<stdin>: standard input is a terminal with nothing typed; pipe a YAML stream in or name a FILE", "<stdin>");
+        if (code === "EAGAIN")
+            throw new InputError("<stdin>: standard input is a terminal with nothing typed; pipe a YAML stream in or name a FILE", "<stdin>");
         const why = code === "EISDIR" ? "is a directory" : (e as Error).message;
         throw new InputError(`<stdin>: cannot read standard input: ${why}; pipe a YAML stream in or name a FILE`, "<stdin>");
     }

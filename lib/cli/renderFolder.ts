@@ -55,13 +55,23 @@ export function renderFiles(prepared: PreparedPlatform, mirror: Mirror): RenderF
         if (rest.length > 0) {
             yaml(`${base}.yaml`, header, rest);
             steps.push(`apply ${base}.yaml`);
-            for (const w of rest.filter((o) => WORKLOADS.has(o.kind))) steps.push(`rollout ${w.kind.toLowerCase()}/${w.metadata.name} ${w.metadata.namespace ?? "default"}`);
+            for (const w of rest.filter((o) => WORKLOADS.has(o.kind)))
+                steps.push(`rollout ${w.kind.toLowerCase()}/${w.metadata.name} ${w.metadata.namespace ?? "default"}`);
         }
     });
     files.push({ name: "apply.sh", text: applyScript(steps), mode: 0o755 });
-    files.push({ name: "images.txt", text: [...new Set(prepared.apps.flatMap((a) => a.images))].sort().map((i) => i + "\n").join("") });
+    files.push({
+        name: "images.txt",
+        text: [...new Set(prepared.apps.flatMap((a) => a.images))]
+            .sort()
+            .map((i) => i + "\n")
+            .join(""),
+    });
     // source <TAB> mirror reference <TAB> ECR repository: what to copy where before applying.
-    const plan = mirrorPlan(prepared.apps.flatMap((a) => a.sourceImages), mirror);
+    const plan = mirrorPlan(
+        prepared.apps.flatMap((a) => a.sourceImages),
+        mirror,
+    );
     files.push({ name: "mirror-plan.tsv", text: plan.map((r) => r.join("\t") + "\n").join("") });
     return files;
 }

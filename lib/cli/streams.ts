@@ -21,11 +21,29 @@ export function imagesCommand(p: Parsed, stdin: Stdin): Outcome {
     const stderr = warnings(unreadableMessages(inv.unreadable, source, inv.documents));
     if (p.switches.has("--where")) {
         const rows = inv.findings.map((f) =>
-            [f.kind === "code-default" ? f.raw : f.reference, f.kind, describeObject(f.object).replace(" ", "\t"), f.path + (f.envVar ? ` (env ${f.envVar})` : "")].join("\t"),
+            [
+                f.kind === "code-default" ? f.raw : f.reference,
+                f.kind,
+                describeObject(f.object).replace(" ", "\t"),
+                f.path + (f.envVar ? ` (env ${f.envVar})` : ""),
+            ].join("\t"),
         );
-        return { stdout: rows.sort().map((r) => r + "\n").join(""), stderr, code: 0 };
+        return {
+            stdout: rows
+                .sort()
+                .map((r) => r + "\n")
+                .join(""),
+            stderr,
+            code: 0,
+        };
     }
-    return { stdout: imageList(inv.findings).map((r) => r + "\n").join(""), stderr, code: 0 };
+    return {
+        stdout: imageList(inv.findings)
+            .map((r) => r + "\n")
+            .join(""),
+        stderr,
+        code: 0,
+    };
 }
 
 /** `kfstack rewrite --mirror REGISTRY[/PREFIX] [FILE|-]` */

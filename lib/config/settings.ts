@@ -39,8 +39,6 @@ export interface RendererOptions {
     readonly cacheDir?: string | false;
 }
 
-
-
 /** A Dex static user; the password is a secret the caller holds (never in plain config). */
 export interface UserSetting {
     readonly email: string;
@@ -163,7 +161,10 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     const mPath = str(m, "manifests", "path");
     const mGit = str(m, "manifests", "git");
     const mRef = str(m, "manifests", "ref");
-    if (!mPath && !mGit) problems.push(`${key("manifests", "path")} is not set; set it to a kubeflow/manifests checkout (or set ${key("manifests", "git")} and ${key("manifests", "ref")})`);
+    if (!mPath && !mGit)
+        problems.push(
+            `${key("manifests", "path")} is not set; set it to a kubeflow/manifests checkout (or set ${key("manifests", "git")} and ${key("manifests", "ref")})`,
+        );
     if (mPath && mGit) problems.push(`${key("manifests")} has both path and git; keep one`);
     if (mGit && !mRef) problems.push(`${key("manifests", "ref")} is not set; a git source needs a tag or commit (e.g. v1.9.1)`);
     const manifests = { path: mPath ? path.resolve(baseDir, mPath) : undefined, git: mGit, ref: mRef, example: str(m, "manifests", "example") ?? "example" };
@@ -192,16 +193,18 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     const extraRaw = a.extra;
     if (extraRaw !== undefined) {
         if (!Array.isArray(extraRaw)) problems.push(`${key("apps", "extra")} must be a list of {name, path, after}`);
-        else extraRaw.forEach((e, i) => {
-            const en = e as Record<string, unknown>;
-            if (!en || typeof en !== "object" || typeof en.name !== "string" || typeof en.path !== "string") {
-                problems.push(`${key("apps", "extra", i)} must have a name and a path (a kustomize directory)`);
-                return;
-            }
-            const after = en.after === undefined ? [] : Array.isArray(en.after) && en.after.every((x) => typeof x === "string") ? en.after as string[] : undefined;
-            if (!after) problems.push(`${key("apps", "extra", i, "after")} must be a list of app names`);
-            extra.push({ name: en.name, path: path.resolve(baseDir, en.path), after: after ?? [] });
-        });
+        else
+            extraRaw.forEach((e, i) => {
+                const en = e as Record<string, unknown>;
+                if (!en || typeof en !== "object" || typeof en.name !== "string" || typeof en.path !== "string") {
+                    problems.push(`${key("apps", "extra", i)} must have a name and a path (a kustomize directory)`);
+                    return;
+                }
+                const after =
+                    en.after === undefined ? [] : Array.isArray(en.after) && en.after.every((x) => typeof x === "string") ? (en.after as string[]) : undefined;
+                if (!after) problems.push(`${key("apps", "extra", i, "after")} must be a list of app names`);
+                extra.push({ name: en.name, path: path.resolve(baseDir, en.path), after: after ?? [] });
+            });
     }
     const apps = { enabled: strList(a, "apps", "enabled"), disabled: strList(a, "apps", "disabled") ?? [], extra };
 
@@ -222,13 +225,16 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     // transforms
     const t = obj("transforms");
     const secure = t.secureCookies;
-    if (secure !== undefined && typeof secure !== "boolean") problems.push(`${key("transforms", "secureCookies")} must be true or false, got ${JSON.stringify(secure)}`);
+    if (secure !== undefined && typeof secure !== "boolean")
+        problems.push(`${key("transforms", "secureCookies")} must be true or false, got ${JSON.stringify(secure)}`);
     const transforms: TransformSettings = {
         imagePullPolicy: oneOf(t, "transforms", "imagePullPolicy", ["IfNotPresent", "Always", "Never"] as const),
         secureCookies: typeof secure === "boolean" ? secure : undefined,
         storageClass: str(t, "transforms", "storageClass"),
         // The cluster type implies the gateway's Service type, when the config names a cluster type.
-        ingressServiceType: oneOf(t, "transforms", "ingressServiceType", ["NodePort", "LoadBalancer", "ClusterIP"] as const) ?? (raw.cluster === undefined ? undefined : cluster === "eks" ? "LoadBalancer" : "NodePort"),
+        ingressServiceType:
+            oneOf(t, "transforms", "ingressServiceType", ["NodePort", "LoadBalancer", "ClusterIP"] as const) ??
+            (raw.cluster === undefined ? undefined : cluster === "eks" ? "LoadBalancer" : "NodePort"),
         istioJwtPolicy: oneOf(t, "transforms", "istioJwtPolicy", ["first-party-jwt", "third-party-jwt"] as const),
     };
 
@@ -243,8 +249,14 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
             problems.push(`${key("users", i, "email")} must be an email address, got ${JSON.stringify(email)}`);
             return;
         }
-        for (const f of Object.keys(ur)) if (!["email", "username", "password"].includes(f)) problems.push(`${key("users", i)}.${f} is not a user setting; known: email, username, password`);
-        if (ur.password !== undefined && typeof ur.password !== "string" && !(ur.password && typeof ur.password === "object" && "secure" in (ur.password as object))) {
+        for (const f of Object.keys(ur))
+            if (!["email", "username", "password"].includes(f))
+                problems.push(`${key("users", i)}.${f} is not a user setting; known: email, username, password`);
+        if (
+            ur.password !== undefined &&
+            typeof ur.password !== "string" &&
+            !(ur.password && typeof ur.password === "object" && "secure" in (ur.password as object))
+        ) {
             problems.push(`${key("users", i, "password")} must be a string secret (pulumi config set --secret --path '${key("users", i, "password")}')`);
         }
         users.push({ email, username: typeof ur.username === "string" ? ur.username : email.split("@")[0], hasPassword: ur.password !== undefined });

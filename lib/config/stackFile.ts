@@ -26,7 +26,9 @@ export function kfstackConfig(config: Record<string, unknown>, source = "the sta
         const namespace = k.slice(0, colon);
         if (namespace !== NAMESPACE) {
             if (closest(namespace, [NAMESPACE]) !== undefined && namespace.length > 3) {
-                problems.push(`${source}: key ${JSON.stringify(k)} is in namespace ${JSON.stringify(namespace)}; did you mean ${NAMESPACE}:${k.slice(colon + 1)}?`);
+                problems.push(
+                    `${source}: key ${JSON.stringify(k)} is in namespace ${JSON.stringify(namespace)}; did you mean ${NAMESPACE}:${k.slice(colon + 1)}?`,
+                );
             }
             continue;
         }

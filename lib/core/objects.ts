@@ -34,11 +34,7 @@ export function isPlainObject(v: unknown): v is Record<string, any> {
 /** True when a value has what a Kubernetes object must have: apiVersion, kind and metadata.name. */
 export function isK8sObject(v: unknown): v is K8sObject {
     return (
-        isPlainObject(v) &&
-        typeof v.apiVersion === "string" &&
-        typeof v.kind === "string" &&
-        isPlainObject(v.metadata) &&
-        typeof v.metadata.name === "string"
+        isPlainObject(v) && typeof v.apiVersion === "string" && typeof v.kind === "string" && isPlainObject(v.metadata) && typeof v.metadata.name === "string"
     );
 }
 

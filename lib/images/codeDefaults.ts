@@ -22,10 +22,11 @@ function consumingContainers(spec: Record<string, any>, configMap: string): Reco
         if (v?.configMap?.name === configMap) volumes.add(v.name);
         for (const s of (v?.projected?.sources ?? []) as any[]) if (s?.configMap?.name === configMap) volumes.add(v.name);
     }
-    return containersOfSpec(spec).filter((c) => (
-        ((c.volumeMounts ?? []) as any[]).some((m) => volumes.has(m?.name)) ||
-        ((c.envFrom ?? []) as any[]).some((e) => e?.configMapRef?.name === configMap)
-    ));
+    return containersOfSpec(spec).filter(
+        (c) =>
+            ((c.volumeMounts ?? []) as any[]).some((m) => volumes.has(m?.name)) ||
+            ((c.envFrom ?? []) as any[]).some((e) => e?.configMapRef?.name === configMap),
+    );
 }
 
 /** Data keys of the ConfigMaps a container takes its environment from. */
@@ -80,4 +81,3 @@ export function unsetCodeDefaults(documents: SourceDocument[], findings: Finding
     }
     return out;
 }
-

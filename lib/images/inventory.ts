@@ -25,14 +25,19 @@ function at(source: string, documents: readonly SourceDocument[], documentIndex:
 export function invalidReferenceError(findings: Finding[], source: string, documents: SourceDocument[]): InputError | undefined {
     const bad = findings.filter((f) => f.error !== undefined);
     if (bad.length === 0) return undefined;
-    const lines = bad.map((f) => `${at(source, documents, f.documentIndex)}: ${describeObject(f.object)} ${f.path}: invalid image reference ${JSON.stringify(f.raw)}: ${f.error}`);
+    const lines = bad.map(
+        (f) => `${at(source, documents, f.documentIndex)}: ${describeObject(f.object)} ${f.path}: invalid image reference ${JSON.stringify(f.raw)}: ${f.error}`,
+    );
     if (lines.length === 1) return new InputError(`${lines[0]}; correct it in the input`, source);
     return new InputError(`${bad.length} invalid image references in ${source}; correct them in the input:\n${lines.map((l) => "  " + l).join("\n")}`, source);
 }
 
 /** One line per unreadable payload, naming the object, the key and why; what `images`/`rewrite` warn and `check` fails on. */
 export function unreadableMessages(unreadable: readonly UnreadablePayload[], source: string, documents: readonly SourceDocument[]): string[] {
-    return unreadable.map((u) => `${at(source, documents, u.documentIndex)}: ${describeObject(u.object)} ${u.path}: the value ${u.reason}, so images in it cannot be found; fix the value`);
+    return unreadable.map(
+        (u) =>
+            `${at(source, documents, u.documentIndex)}: ${describeObject(u.object)} ${u.path}: the value ${u.reason}, so images in it cannot be found; fix the value`,
+    );
 }
 
 /** Finds every image in a YAML stream. Throws InputError on bad YAML. */
@@ -64,4 +69,3 @@ export function imageList(findings: Finding[]): string[] {
     }
     return [...set].sort();
 }
-

@@ -31,9 +31,49 @@ export function keyWords(key: string): string[] {
 }
 
 /** Words that, after "image", name a property of an image rather than an image. */
-const PROPERTY_WORDS = new Set(["pull", "policy", "policies", "version", "versions", "tag", "tags", "digest", "digests", "secret", "secrets",
-    "id", "ids", "size", "count", "registry", "registries", "repository", "repo", "prefix", "suffix", "path", "dir", "directory", "format",
-    "type", "mode", "timeout", "cache", "arch", "os", "platform", "hash", "pattern", "regex", "filter", "list", "url", "uri", "ref", "reference"]);
+const PROPERTY_WORDS = new Set([
+    "pull",
+    "policy",
+    "policies",
+    "version",
+    "versions",
+    "tag",
+    "tags",
+    "digest",
+    "digests",
+    "secret",
+    "secrets",
+    "id",
+    "ids",
+    "size",
+    "count",
+    "registry",
+    "registries",
+    "repository",
+    "repo",
+    "prefix",
+    "suffix",
+    "path",
+    "dir",
+    "directory",
+    "format",
+    "type",
+    "mode",
+    "timeout",
+    "cache",
+    "arch",
+    "os",
+    "platform",
+    "hash",
+    "pattern",
+    "regex",
+    "filter",
+    "list",
+    "url",
+    "uri",
+    "ref",
+    "reference",
+]);
 
 /**
  * True when a key only suggests an image: "image(s)" followed by a word that is

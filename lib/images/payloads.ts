@@ -28,6 +28,8 @@ export function decodeBase64Text(text: string): { text?: string; problem?: strin
     const compact = text.replace(/\s+/g, "");
     if (!BASE64.test(text) || compact.length % 4 !== 0) return { problem: "is not base64 (a Secret's data values must be)" };
     const decoded = Buffer.from(compact, "base64").toString("utf8");
+    // Control characters (other than tab and line breaks) mean binary content, not text.
+    // eslint-disable-next-line no-control-regex
     if (decoded.includes("\uFFFD") || /[\x00-\x08\x0E-\x1F]/.test(decoded)) return {};
     return { text: decoded };
 }

@@ -117,7 +117,10 @@ export function parseReference(input: string): ImageReference {
         tag = rest.slice(tagColon + 1);
         rest = rest.slice(0, tagColon);
         if (!TAG.test(tag)) {
-            throw new InvalidReferenceError(input, `tag ${JSON.stringify(tag)} is invalid (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`);
+            throw new InvalidReferenceError(
+                input,
+                `tag ${JSON.stringify(tag)} is invalid (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')`,
+            );
         }
     }
     if (rest === "") throw new InvalidReferenceError(input, "the repository name is empty");
@@ -132,11 +135,12 @@ export function parseReference(input: string): ImageReference {
     }
     for (const component of components) {
         if (!PATH_COMPONENT.test(component)) {
-            const why = component === ""
-                ? "it has an empty path component (a doubled or trailing '/')"
-                : component !== component.toLowerCase()
-                    ? `repository component ${JSON.stringify(component)} has upper case letters (repository names must be lower case)`
-                    : `repository component ${JSON.stringify(component)} is invalid (lower-case letters and digits, separated by '.', '_', '__' or '-')`;
+            const why =
+                component === ""
+                    ? "it has an empty path component (a doubled or trailing '/')"
+                    : component !== component.toLowerCase()
+                      ? `repository component ${JSON.stringify(component)} has upper case letters (repository names must be lower case)`
+                      : `repository component ${JSON.stringify(component)} is invalid (lower-case letters and digits, separated by '.', '_', '__' or '-')`;
             throw new InvalidReferenceError(input, why);
         }
     }

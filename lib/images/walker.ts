@@ -25,13 +25,13 @@ import { replaceTokens } from "../core/text";
 
 /** Where a finding came from. */
 export type PlaceKind =
-    | "container"     // containers[].image
-    | "field"         // an image-named key anywhere
-    | "versioned"     // image + defaultImageVersion (one finding per version)
-    | "hub"           // hub/name:tag
-    | "env"           // env var value
-    | "arg"           // container args/command
-    | "template"      // `image:` line in a payload that does not parse
+    | "container" // containers[].image
+    | "field" // an image-named key anywhere
+    | "versioned" // image + defaultImageVersion (one finding per version)
+    | "hub" // hub/name:tag
+    | "env" // env var value
+    | "arg" // container args/command
+    | "template" // `image:` line in a payload that does not parse
     | "code-default"; // default in code, overridable by an env var
 
 /** One image reference found in an object. */
@@ -81,7 +81,7 @@ const CONTAINER_LIST_KEYS: ReadonlySet<string> = new Set(CONTAINER_LISTS);
 function keyPath(base: string, key: string): string {
     const seg = /^[A-Za-z_$][\w$-]*$/.test(key) ? key : JSON.stringify(key);
     if (base === "") return /^[A-Za-z_$]/.test(seg) ? seg : `[${seg}]`;
-    return seg.startsWith("\"") ? `${base}[${seg}]` : `${base}.${seg}`;
+    return seg.startsWith('"') ? `${base}[${seg}]` : `${base}.${seg}`;
 }
 
 /** The hub, tag and variant that short image names below a node are completed with (Istio values). */
@@ -155,7 +155,11 @@ class Walk {
     conflict = false;
     changed = false;
 
-    constructor(readonly object: ObjectId, readonly mapper: Mapper | undefined, readonly documentIndex: number) {}
+    constructor(
+        readonly object: ObjectId,
+        readonly mapper: Mapper | undefined,
+        readonly documentIndex: number,
+    ) {}
 
     private record(kind: PlaceKind, raw: string, path: string, ref?: ImageReference, error?: string, envVar?: string): void {
         this.findings.push({
@@ -210,7 +214,12 @@ class Walk {
     containerImage(value: unknown, path: string): string | undefined {
         if (typeof value === "string" && value.trim() !== "") return this.reference("container", value, path, true);
         const shown = value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
-        const why = value === undefined || value === null ? "the container has no image" : typeof value === "string" ? "it is empty" : `it is a ${Array.isArray(value) ? "list" : typeof value}, not a string`;
+        const why =
+            value === undefined || value === null
+                ? "the container has no image"
+                : typeof value === "string"
+                  ? "it is empty"
+                  : `it is a ${Array.isArray(value) ? "list" : typeof value}, not a string`;
         this.record("container", shown, path, undefined, why);
         return undefined;
     }
@@ -267,7 +276,7 @@ interface Context {
  */
 function imageValue(ctx: Context, kind: PlaceKind, value: string, path: string, variant?: string | null): string | undefined {
     if (ctx.hub && !value.includes("/") && !value.includes(":") && !value.includes("@") && value.trim() !== "" && !DYNAMIC_VALUE.test(value)) {
-        ctx.walk.hubImage(ctx.hub, value, path, variant === undefined ? ctx.hub.variant : variant ?? undefined);
+        ctx.walk.hubImage(ctx.hub, value, path, variant === undefined ? ctx.hub.variant : (variant ?? undefined));
         return undefined;
     }
     return ctx.walk.reference(kind, value, path, true);
@@ -290,7 +299,9 @@ function walkNode(node: unknown, ctx: Context): void {
     const hub = hubScopeOf(node, ctx.hub, ctx.path);
     // This node holds the hub its scope completes images with: rewrite it once its subtree is walked.
     const ownHub = hub !== undefined && hub.refs !== ctx.hub?.refs ? hub : undefined;
-    const versions = Object.keys(node).filter((k) => VERSION_KEY.test(k) && typeof node[k] === "string").map((k) => node[k] as string);
+    const versions = Object.keys(node)
+        .filter((k) => VERSION_KEY.test(k) && typeof node[k] === "string")
+        .map((k) => node[k] as string);
     for (const key of Object.keys(node)) {
         if (SKIPPED_KEYS.has(key)) continue;
         const value = node[key];
@@ -319,7 +330,7 @@ function walkNode(node: unknown, ctx: Context): void {
                 if (versions.length > 0 && bare !== "" && !DYNAMIC_VALUE.test(bare) && !/[:@]/.test(bare.slice(bare.lastIndexOf("/") + 1))) {
                     out = ctx.walk.versioned(bare, versions, path);
                 } else {
-                    out = imageValue(child, "field", value, path, typeof node.variant === "string" ? variantOf(node.variant) ?? null : undefined);
+                    out = imageValue(child, "field", value, path, typeof node.variant === "string" ? (variantOf(node.variant) ?? null) : undefined);
                 }
                 if (out !== undefined) node[key] = out;
             } else if (Array.isArray(value)) {
@@ -394,7 +405,13 @@ function walkEnv(list: unknown[], ctx: Context): void {
             if (out !== undefined) entry.value = out;
             return;
         }
-        if (isPlainObject(entry) && typeof entry.name === "string" && typeof entry.value === "string" && /[/:]/.test(entry.value) && isLooseImageKey(entry.name)) {
+        if (
+            isPlainObject(entry) &&
+            typeof entry.name === "string" &&
+            typeof entry.value === "string" &&
+            /[/:]/.test(entry.value) &&
+            isLooseImageKey(entry.name)
+        ) {
             const out = ctx.walk.reference("env", entry.value, `${path}.value`, false, entry.name);
             if (out !== undefined) entry.value = out;
             return;
@@ -461,7 +478,8 @@ function payload(text: string, ctx: Context): string | undefined {
     let body = text;
     if (ctx.base64) {
         const decoded = decodeBase64Text(text);
-        if (decoded.problem) ctx.walk.unreadable.push({ object: ctx.walk.object, path: ctx.path, reason: decoded.problem, documentIndex: ctx.walk.documentIndex });
+        if (decoded.problem)
+            ctx.walk.unreadable.push({ object: ctx.walk.object, path: ctx.path, reason: decoded.problem, documentIndex: ctx.walk.documentIndex });
         if (decoded.text === undefined) return undefined;
         body = decoded.text;
     }
@@ -524,7 +542,7 @@ export interface WalkResult {
 export function walkObject(value: unknown, mapper?: Mapper, documentIndex = 0): WalkResult {
     const walk = new Walk(objectId(value), mapper, documentIndex);
     const root = { walk, path: "" } as Context;
-    if (isPlainObject(value) && (value.kind === "Secret") && isPlainObject(value.data)) {
+    if (isPlainObject(value) && value.kind === "Secret" && isPlainObject(value.data)) {
         // Secret `data` values are base64: decoded, walked as payloads, encoded again.
         const { data, ...rest } = value;
         walkNode(rest, root);

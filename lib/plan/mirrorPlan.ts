@@ -12,4 +12,3 @@ export function mirrorPlan(images: string[], mirror: Mirror): [string, string, s
         return [ref.normalized, mirrorReference(ref, mirror), ecrRepositoryName(ref, mirror)];
     });
 }
-

@@ -85,7 +85,9 @@ export function registrationOrder(objects: readonly K8sObject[], plan: ReadonlyM
     const visit = (key: string, trail: string[]): void => {
         if (done.has(key)) return;
         if (trail.includes(key)) {
-            throw new InputError(`objects depend on each other in a cycle: ${[...trail.slice(trail.indexOf(key)), key].join(" → ")}; remove one of the dependencies`);
+            throw new InputError(
+                `objects depend on each other in a cycle: ${[...trail.slice(trail.indexOf(key)), key].join(" → ")}; remove one of the dependencies`,
+            );
         }
         for (const dep of plan.get(key) ?? []) if (byKey.has(dep)) visit(dep, [...trail, key]);
         done.add(key);
@@ -130,7 +132,9 @@ export function planApps(apps: AppFacts[]): Map<string, string[]> {
     for (const a of apps) {
         if ([...(deps.get(a.name) ?? [])].some((d) => reaches(d, a.name))) {
             const cycle = [...(deps.get(a.name) ?? [])].filter((d) => reaches(d, a.name));
-            throw new InputError(`apps ${a.name} and ${cycle.join(", ")} depend on each other (CRDs or namespaces defined in one, used in the other); disable one or add its CRDs to the other`);
+            throw new InputError(
+                `apps ${a.name} and ${cycle.join(", ")} depend on each other (CRDs or namespaces defined in one, used in the other); disable one or add its CRDs to the other`,
+            );
         }
     }
     // Phase edges: each app after the apps of the nearest earlier phase that has any.

@@ -48,21 +48,27 @@ export const PROFILES_APP = "user-profiles";
 export function selectApps(catalog: AppSpec[], settings: Settings): AppSpec[] {
     const known = new Set([...catalog.map((a) => a.name), ...settings.apps.extra.map((e) => e.name)]);
     const problems: string[] = [];
-    const check = (names: string[] | undefined, k: string) => (names ?? []).forEach((n, i) => {
-        if (!known.has(n)) problems.push(`${configKey("apps", k, i)} is ${JSON.stringify(n)}, not an app of this release; apps: ${[...known].join(", ")}`);
-    });
+    const check = (names: string[] | undefined, k: string) =>
+        (names ?? []).forEach((n, i) => {
+            if (!known.has(n)) problems.push(`${configKey("apps", k, i)} is ${JSON.stringify(n)}, not an app of this release; apps: ${[...known].join(", ")}`);
+        });
     check(settings.apps.enabled, "enabled");
     check(settings.apps.disabled, "disabled");
     settings.apps.extra.forEach((e, i) => {
-        if (catalog.some((a) => a.name === e.name)) problems.push(`${configKey("apps", "extra", i, "name")} ${JSON.stringify(e.name)} is already an app of this release; pick another name`);
-        e.after.forEach((d, j) => { if (!known.has(d)) problems.push(`${configKey("apps", "extra", i, "after", j)} is ${JSON.stringify(d)}, not an app`); });
+        if (catalog.some((a) => a.name === e.name))
+            problems.push(`${configKey("apps", "extra", i, "name")} ${JSON.stringify(e.name)} is already an app of this release; pick another name`);
+        e.after.forEach((d, j) => {
+            if (!known.has(d)) problems.push(`${configKey("apps", "extra", i, "after", j)} is ${JSON.stringify(d)}, not an app`);
+        });
     });
     if (problems.length) throw new ConfigError(problems);
     const wanted = (n: string) => (settings.apps.enabled ? settings.apps.enabled.includes(n) : true) && !settings.apps.disabled.includes(n);
     return [
         ...catalog.filter((a) => wanted(a.name)),
         // An extra app's "entry" names its config key, so a bad path is reported by key.
-        ...settings.apps.extra.map((e, i) => ({ name: e.name, path: e.path, entry: `${configKey("apps", "extra", i, "path")} ${e.path}` })).filter((e) => wanted(e.name)),
+        ...settings.apps.extra
+            .map((e, i) => ({ name: e.name, path: e.path, entry: `${configKey("apps", "extra", i, "path")} ${e.path}` }))
+            .filter((e) => wanted(e.name)),
     ];
 }
 
@@ -78,9 +84,20 @@ export function profileObjects(settings: Settings): K8sObject[] {
 
 /** sha256 of canonical JSON (keys sorted), so equal manifests give equal digests. */
 export function manifestDigest(objects: unknown[]): string {
-    const canon = (v: unknown): unknown => Array.isArray(v) ? v.map(canon) : v && typeof v === "object"
-        ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
-    return crypto.createHash("sha256").update(JSON.stringify(objects.map(canon))).digest("hex");
+    const canon = (v: unknown): unknown =>
+        Array.isArray(v)
+            ? v.map(canon)
+            : v && typeof v === "object"
+              ? Object.fromEntries(
+                    Object.keys(v as object)
+                        .sort()
+                        .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+                )
+              : v;
+    return crypto
+        .createHash("sha256")
+        .update(JSON.stringify(objects.map(canon)))
+        .digest("hex");
 }
 
 /**
@@ -99,13 +116,20 @@ export async function preparePlatform(settings: Settings): Promise<PreparedPlatf
         return { name: s.name, objects, cached: texts[i].cached, path: s.path, sourceImages: imageList(rewritten.findings) };
     });
     if (settings.profiles.length > 0) facts.push({ name: PROFILES_APP, objects: profileObjects(settings), cached: true, sourceImages: [] });
-    const transforms = applyTransforms(facts.flatMap((f) => f.objects), settings.transforms, objectKey);
+    const transforms = applyTransforms(
+        facts.flatMap((f) => f.objects),
+        settings.transforms,
+        objectKey,
+    );
     const deduped = dedupe(facts);
     const deps = planApps(deduped.apps);
     for (const e of settings.apps.extra) {
         if (deps.has(e.name)) deps.set(e.name, [...new Set([...(deps.get(e.name) ?? []), ...e.after.filter((a) => deps.has(a))])].sort());
     }
-    const order = topoOrder(deduped.apps.map((a) => a.name), deps);
+    const order = topoOrder(
+        deduped.apps.map((a) => a.name),
+        deps,
+    );
     const byName = new Map(deduped.apps.map((a, i) => [a.name, { ...facts[i], objects: a.objects }]));
     const apps = order.map((name) => {
         const a = byName.get(name) as Fact;

@@ -58,7 +58,7 @@ export function setStorageClass(storageClass: string): Transform {
     return (o) => {
         const specs: any[] = [];
         if (o.kind === "PersistentVolumeClaim" && o.apiVersion === "v1") specs.push((o.spec ??= {}) as any);
-        if (o.kind === "StatefulSet") for (const t of ((o as any).spec?.volumeClaimTemplates ?? [])) specs.push((t.spec ??= {}));
+        if (o.kind === "StatefulSet") for (const t of (o as any).spec?.volumeClaimTemplates ?? []) specs.push((t.spec ??= {}));
         let changed = false;
         for (const s of specs) {
             if (s.storageClassName !== storageClass) {
@@ -131,9 +131,11 @@ export function setIstioJwtPolicy(policy: string): Transform {
         }
         if (policy === "first-party-jwt") {
             for (const spec of podSpecs(o)) {
-                const tokenVolumes = new Set<string>(((spec.volumes ?? []) as any[])
-                    .filter((v) => ((v?.projected?.sources ?? []) as any[]).some((s) => s?.serviceAccountToken?.audience === "istio-ca"))
-                    .map((v) => v.name));
+                const tokenVolumes = new Set<string>(
+                    ((spec.volumes ?? []) as any[])
+                        .filter((v) => ((v?.projected?.sources ?? []) as any[]).some((s) => s?.serviceAccountToken?.audience === "istio-ca"))
+                        .map((v) => v.name),
+                );
                 if (tokenVolumes.size === 0) continue;
                 spec.volumes = (spec.volumes as any[]).filter((v) => !tokenVolumes.has(v.name));
                 for (const c of containersOfSpec(spec)) {

@@ -29,7 +29,7 @@ async function pool<T, R>(items: T[], limit: number, job: (t: T) => Promise<R>):
 export async function renderApps(specs: AppSpec[], example: Example, options: RendererOptions): Promise<{ input: string | ParsedStream; cached: boolean }[]> {
     const limit = Math.max(2, os.cpus().length);
     const whole: AppSpec = { name: "example", path: example.dir, entry: example.file };
-    const label = (s: AppSpec) => s === whole ? `${example.file} (rendered whole for its ${example.wideFields.join(", ")})` : `app ${s.name} (${s.entry})`;
+    const label = (s: AppSpec) => (s === whole ? `${example.file} (rendered whole for its ${example.wideFields.join(", ")})` : `app ${s.name} (${s.entry})`);
     const run = (s: AppSpec) => render(s.path, label(s), options);
     if (example.wideFields.length === 0) return (await pool(specs, limit, run)).map((r) => ({ input: r.text, cached: r.cached }));
     const inExample = new Set(example.apps.map((a) => a.path));
@@ -37,7 +37,11 @@ export async function renderApps(specs: AppSpec[], example: Example, options: Re
     const rendered = await pool([whole, ...all], limit, run);
     const parse = (text: string, label: string) => parseStream(text, label).documents.filter((d) => d.value !== null);
     const members = all.filter((a) => inExample.has(a.path));
-    const parts = partitionExample(members.map((a) => ({ name: a.name, documents: parse(rendered[1 + all.indexOf(a)].text, `app ${a.name}`) })), parse(rendered[0].text, "example"), example.file);
+    const parts = partitionExample(
+        members.map((a) => ({ name: a.name, documents: parse(rendered[1 + all.indexOf(a)].text, `app ${a.name}`) })),
+        parse(rendered[0].text, "example"),
+        example.file,
+    );
     return specs.map((s, i) => {
         const member = members.indexOf(s);
         // An extra app is not in the example: nothing example-wide applies to it.
@@ -45,4 +49,3 @@ export async function renderApps(specs: AppSpec[], example: Example, options: Re
         return { input: streamOf(parts[member]), cached: rendered[0].cached && rendered[1 + i].cached };
     });
 }
-

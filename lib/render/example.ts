@@ -37,29 +37,35 @@ export function partitionExample<T extends { value: unknown }>(apps: { name: str
     }
     const taken = new Set<T>();
     const missing: string[] = [];
-    const out = apps.map((app) => app.documents.flatMap((d) => {
-        let hit = byKey.get(key(d));
-        if (!hit) {
-            const k = stem(d);
-            const candidates = k === undefined ? [] : (byStem.get(k) ?? []).filter((c) => !taken.has(c));
-            if (candidates.length === 1) hit = candidates[0];
-        }
-        if (!hit) {
-            missing.push(`${key(d)} (app ${app.name})`);
-            return [];
-        }
-        // Rendered by two apps: both keep it, and dedupe() registers it once with its warning.
-        taken.add(hit);
-        return [hit];
-    }));
+    const out = apps.map((app) =>
+        app.documents.flatMap((d) => {
+            let hit = byKey.get(key(d));
+            if (!hit) {
+                const k = stem(d);
+                const candidates = k === undefined ? [] : (byStem.get(k) ?? []).filter((c) => !taken.has(c));
+                if (candidates.length === 1) hit = candidates[0];
+            }
+            if (!hit) {
+                missing.push(`${key(d)} (app ${app.name})`);
+                return [];
+            }
+            // Rendered by two apps: both keep it, and dedupe() registers it once with its warning.
+            taken.add(hit);
+            return [hit];
+        }),
+    );
     const extra = whole.filter((d) => !taken.has(d)).map(key);
     if (extra.length > 0 && missing.length > 0) {
-        throw new InputError(`${example} renames or moves objects the apps render (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""} not found in its render, which has ${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ", ..." : ""} instead); `
-            + "kfstack takes each app's objects from the example's render by identity: set namePrefix, nameSuffix or namespace in each app's overlay instead of the example");
+        throw new InputError(
+            `${example} renames or moves objects the apps render (${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ", ..." : ""} not found in its render, which has ${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ", ..." : ""} instead); ` +
+                "kfstack takes each app's objects from the example's render by identity: set namePrefix, nameSuffix or namespace in each app's overlay instead of the example",
+        );
     }
     if (extra.length > 0) {
-        throw new InputError(`${example} adds ${extra.length} object(s) that no app renders (${extra.slice(0, 5).join(", ")}${extra.length > 5 ? ", ..." : ""}); `
-            + "kfstack installs the example app by app: move them into an app's kustomization, or add their folder as kfstack:apps.extra");
+        throw new InputError(
+            `${example} adds ${extra.length} object(s) that no app renders (${extra.slice(0, 5).join(", ")}${extra.length > 5 ? ", ..." : ""}); ` +
+                "kfstack installs the example app by app: move them into an app's kustomization, or add their folder as kfstack:apps.extra",
+        );
     }
     return out;
 }

@@ -160,9 +160,11 @@ export function resolveRenderer(binary?: string): { command: string; args: strin
         rendererKey = key;
         return renderer;
     }
-    throw new InputError(binary
-        ? `kustomize binary ${JSON.stringify(binary)} cannot be run; set ${configKey("kustomize", "binary")} to a kustomize or kubectl on this machine`
-        : `neither kustomize nor kubectl is on PATH; install one, or set ${configKey("kustomize", "binary")}`);
+    throw new InputError(
+        binary
+            ? `kustomize binary ${JSON.stringify(binary)} cannot be run; set ${configKey("kustomize", "binary")} to a kustomize or kubectl on this machine`
+            : `neither kustomize nor kubectl is on PATH; install one, or set ${configKey("kustomize", "binary")}`,
+    );
 }
 
 /** The cache key of a render: every input's path and content, the renderer's version, the remote map. */
@@ -208,7 +210,7 @@ export async function render(dir: string, label: string, options: RendererOption
         throw new InputError(`${label}: ${dir} is not a kustomization (no kustomization.yaml in it)`);
     }
     const { key, closure: c } = renderKey(dir, options);
-    const cacheDir = options.cacheDir === false ? undefined : options.cacheDir ?? cachePath("render");
+    const cacheDir = options.cacheDir === false ? undefined : (options.cacheDir ?? cachePath("render"));
     const cacheFile = cacheDir ? path.join(cacheDir, `${key}.yaml`) : undefined;
     if (cacheFile && fs.existsSync(cacheFile)) {
         return { text: fs.readFileSync(cacheFile, "utf8"), cached: true, key };
@@ -245,7 +247,10 @@ function run(r: { command: string; args: string[] }, dir: string, label: string)
             if (code === 0) resolve(Buffer.concat(out).toString("utf8"));
             else {
                 // kustomize prints deprecation warnings too; keep the error lines.
-                const lines = Buffer.concat(err).toString("utf8").split("\n").filter((l) => l.trim() && !l.startsWith("# Warning:"));
+                const lines = Buffer.concat(err)
+                    .toString("utf8")
+                    .split("\n")
+                    .filter((l) => l.trim() && !l.startsWith("# Warning:"));
                 reject(new InputError(`${label}: ${r.command} ${r.args.join(" ")} ${dir} failed: ${lines.slice(-5).join("; ")}`));
             }
         });
@@ -261,8 +266,12 @@ function run(r: { command: string; args: string[] }, dir: string, label: string)
 function localiseRemotes(dir: string, c: Closure, remotes: Readonly<Record<string, string>>, label: string): { target: string; scratch: string } {
     const missing = c.remotes.filter((r) => remotes[r.url] === undefined || !fs.existsSync(remotes[r.url]));
     if (missing.length > 0) {
-        const lines = missing.map((m) => `  ${m.url} (in ${m.from})${remotes[m.url] !== undefined ? `: mapped to ${remotes[m.url]}, which does not exist` : ""}`);
-        throw new InputError(`${label}: remote kustomize bases cannot be fetched offline; map each to a local checkout (a git URL) or a local copy (a file URL) with ${configKey("kustomize", "remotes")} (URL: PATH):\n${lines.join("\n")}`);
+        const lines = missing.map(
+            (m) => `  ${m.url} (in ${m.from})${remotes[m.url] !== undefined ? `: mapped to ${remotes[m.url]}, which does not exist` : ""}`,
+        );
+        throw new InputError(
+            `${label}: remote kustomize bases cannot be fetched offline; map each to a local checkout (a git URL) or a local copy (a file URL) with ${configKey("kustomize", "remotes")} (URL: PATH):\n${lines.join("\n")}`,
+        );
     }
     const root = commonRoot([fs.realpathSync(dir), ...c.files]);
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-remote-"));

@@ -46,11 +46,17 @@ export function parseMirror(value: string): Mirror {
     const hostProblem = registryHostProblem(host);
     if (hostProblem) throw new InvalidMirrorError(value, hostProblem);
     if (!host.includes(".") && !host.includes(":") && host !== "localhost") {
-        throw new InvalidMirrorError(value, `${JSON.stringify(host)} would be read as a Docker Hub user, not a registry host (a host has a '.', a ':port', or is localhost)`);
+        throw new InvalidMirrorError(
+            value,
+            `${JSON.stringify(host)} would be read as a Docker Hub user, not a registry host (a host has a '.', a ':port', or is localhost)`,
+        );
     }
     for (const component of path) {
         if (!PATH_COMPONENT.test(component)) {
-            throw new InvalidMirrorError(value, `prefix component ${JSON.stringify(component)} is invalid (lower-case letters and digits, separated by '.', '_', '__' or '-')`);
+            throw new InvalidMirrorError(
+                value,
+                `prefix component ${JSON.stringify(component)} is invalid (lower-case letters and digits, separated by '.', '_', '__' or '-')`,
+            );
         }
     }
     const lowerHost = host.toLowerCase();
@@ -113,6 +119,7 @@ export function ecrRepositoryName(ref: ImageReference, mirror: Mirror): string {
 export function ecrRepositoryProblem(repo: string): string | undefined {
     if (repo.length < 2) return "is shorter than ECR's minimum of 2 characters";
     if (repo.length > 256) return `is ${repo.length} characters long, over ECR's limit of 256`;
-    if (!ECR_REPOSITORY.test(repo)) return "does not match ECR's repository grammar (lower-case letters and digits separated by single '.', '_' or '-', components joined by '/')";
+    if (!ECR_REPOSITORY.test(repo))
+        return "does not match ECR's repository grammar (lower-case letters and digits separated by single '.', '_' or '-', components joined by '/')";
     return undefined;
 }

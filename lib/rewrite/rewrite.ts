@@ -19,7 +19,9 @@ export function mirrorMapper(mirror: Mirror): (c: Candidate) => string | undefin
                 // what stands before the last '/' of each mirrored name; all must agree.
                 const hubs = new Set(c.refs.map((r) => mirrorName(r, mirror).replace(/\/[^/]+$/, "")));
                 if (hubs.size !== 1) {
-                    throw new InputError(`hub ${JSON.stringify(c.raw)} cannot be mirrored as one prefix (${[...hubs].join(", ")}); write full image references instead`);
+                    throw new InputError(
+                        `hub ${JSON.stringify(c.raw)} cannot be mirrored as one prefix (${[...hubs].join(", ")}); write full image references instead`,
+                    );
                 }
                 return [...hubs][0];
             }

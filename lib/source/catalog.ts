@@ -79,7 +79,8 @@ export function readExample(manifestsDir: string, exampleDir = "example"): Examp
         throw new InputError(`${example} has no kustomization.yaml; kfstack:manifests.path must be the root of a kubeflow/manifests checkout (with example/)`);
     }
     const parsed = readYamlFile(file, "example kustomization") as any;
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new InputError(`${file}: not a kustomization (a map of resources, ...); point kfstack:manifests.path at a kubeflow/manifests checkout`, file);
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+        throw new InputError(`${file}: not a kustomization (a map of resources, ...); point kfstack:manifests.path at a kubeflow/manifests checkout`, file);
     const resources: unknown[] = [...(parsed?.resources ?? []), ...(parsed?.bases ?? [])];
     const apps: AppSpec[] = [];
     const names = new Map<string, string>();
@@ -89,16 +90,24 @@ export function readExample(manifestsDir: string, exampleDir = "example"): Examp
         let name = appNameOf(r);
         if (names.has(name)) {
             // Two paths, one name: qualify both with their parent folder.
-            name = r.split("/").filter((s) => s && s !== "..").slice(-2).join("-");
+            name = r
+                .split("/")
+                .filter((s) => s && s !== "..")
+                .slice(-2)
+                .join("-");
         }
         names.set(name, r);
         apps.push({ name, path: path.resolve(example, r), entry: r });
     }
     if (apps.length === 0) throw new InputError(`${file} lists no resources; is this a kubeflow/manifests example?`);
-    const wideFields = Object.keys(parsed).filter((k) => !LISTING_FIELDS.has(k) && !isEmpty(parsed[k])).sort();
+    const wideFields = Object.keys(parsed)
+        .filter((k) => !LISTING_FIELDS.has(k) && !isEmpty(parsed[k]))
+        .sort();
     return { apps, dir: example, file, wideFields };
 }
 
 function isEmpty(v: unknown): boolean {
-    return v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v as object).length === 0);
+    return (
+        v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && Object.keys(v as object).length === 0)
+    );
 }

@@ -16,8 +16,10 @@ export function manifestsDir(settings: Settings): string {
     const r = spawnSync("git", ["clone", "--quiet", "--depth", "1", "--branch", String(ref), String(git), dir], { encoding: "utf8" });
     if (r.status !== 0) {
         fs.rmSync(dir, { recursive: true, force: true });
-        throw new InputError(`${configKey("manifests", "git")}: cannot clone ${git} at ${ref}: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}; without network, set ${configKey("manifests", "path")} to a local checkout`, configKey("manifests", "git"));
+        throw new InputError(
+            `${configKey("manifests", "git")}: cannot clone ${git} at ${ref}: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}; without network, set ${configKey("manifests", "path")} to a local checkout`,
+            configKey("manifests", "git"),
+        );
     }
     return dir;
 }
-

@@ -13,7 +13,12 @@ import { clusterBinariesPresent, startCluster, Cluster } from "../../harness/api
 import { runCli, tempDir } from "../support/helpers";
 import { TREE_191, ROOT } from "../../harness/paths";
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; webhooks?: { failurePolicy?: string; timeoutSeconds?: number }[] };
+type Obj = {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string };
+    webhooks?: { failurePolicy?: string; timeoutSeconds?: number }[];
+};
 
 describe("e2e: the dev stack's render applied to a real kube-apiserver", function () {
     this.timeout(600000);
@@ -38,16 +43,33 @@ describe("e2e: the dev stack's render applied to a real kube-apiserver", functio
         for (const f of fs.readdirSync(out).filter((x) => x.endsWith(".yaml"))) {
             const docs = jsyaml.loadAll(fs.readFileSync(path.join(out, f), "utf8")) as Obj[];
             if (!docs.some((d) => d && /WebhookConfiguration$/.test(d.kind))) continue;
-            for (const d of docs) if (d && /WebhookConfiguration$/.test(d.kind)) for (const w of d.webhooks ?? []) { w.failurePolicy = "Ignore"; w.timeoutSeconds = 1; }
-            fs.writeFileSync(path.join(out, f), docs.filter(Boolean).map((d) => "---\n" + jsyaml.dump(d, { lineWidth: -1 })).join(""));
+            for (const d of docs)
+                if (d && /WebhookConfiguration$/.test(d.kind))
+                    for (const w of d.webhooks ?? []) {
+                        w.failurePolicy = "Ignore";
+                        w.timeoutSeconds = 1;
+                    }
+            fs.writeFileSync(
+                path.join(out, f),
+                docs
+                    .filter(Boolean)
+                    .map((d) => "---\n" + jsyaml.dump(d, { lineWidth: -1 }))
+                    .join(""),
+            );
         }
     });
 
-    after(async () => { await cluster?.stop(); });
+    after(async () => {
+        await cluster?.stop();
+    });
 
     it("applies every file in one pass, and the cluster then holds every rendered object", () => {
         const c = cluster as Cluster;
-        const r = spawnSync("sh", [path.join(out, "apply.sh")], { env: { ...process.env, KUBECONFIG: c.kubeconfig, KFSTACK_NO_ROLLOUT_WAIT: "1" }, encoding: "utf8", maxBuffer: 64 << 20 });
+        const r = spawnSync("sh", [path.join(out, "apply.sh")], {
+            env: { ...process.env, KUBECONFIG: c.kubeconfig, KFSTACK_NO_ROLLOUT_WAIT: "1" },
+            encoding: "utf8",
+            maxBuffer: 64 << 20,
+        });
         assert.strictEqual(r.status, 0, `apply.sh failed:\n${(r.stderr || "").slice(-4000)}`);
         let expected = 0;
         for (const f of fs.readdirSync(out).filter((x) => x.endsWith(".yaml"))) {
@@ -76,7 +98,9 @@ describe("e2e: the Pulumi program's objects, created in its dependency order on 
         }
         cluster = await startCluster();
     });
-    after(async () => { await cluster?.stop(); });
+    after(async () => {
+        await cluster?.stop();
+    });
 
     it("creates every registered object as soon as what it depends on exists, and each wave is accepted", async () => {
         // What `pulumi up` would send: the program's registrations under mocks, with their dependencies.
@@ -95,7 +119,7 @@ describe("e2e: the Pulumi program's objects, created in its dependency order on 
         // A dependency on a component stands for all the objects below it.
         const children = new Map<string, string[]>();
         for (const reg of registrations) children.set(reg.parent, [...(children.get(reg.parent) ?? []), reg.urn]);
-        const expand = (urn: string): string[] => objects.has(urn) ? [urn] : (children.get(urn) ?? []).flatMap(expand);
+        const expand = (urn: string): string[] => (objects.has(urn) ? [urn] : (children.get(urn) ?? []).flatMap(expand));
         const deps = new Map(registrations.filter((r) => objects.has(r.urn)).map((r) => [r.urn, [...new Set(r.dependencies.flatMap(expand))]]));
         const c = cluster as Cluster;
         const applied = new Set<string>();
@@ -106,10 +130,16 @@ describe("e2e: the Pulumi program's objects, created in its dependency order on 
             const batch = ready.map((u) => {
                 const o = JSON.parse(JSON.stringify(objects.get(u)));
                 // Test copy only: no pod serves the webhooks here.
-                for (const w of o.webhooks ?? []) { w.failurePolicy = "Ignore"; w.timeoutSeconds = 1; }
+                for (const w of o.webhooks ?? []) {
+                    w.failurePolicy = "Ignore";
+                    w.timeoutSeconds = 1;
+                }
                 return o;
             });
-            const r = c.kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], batch.map((o) => "---\n" + jsyaml.dump(o, { lineWidth: -1 })).join(""));
+            const r = c.kubectl(
+                ["apply", "--server-side", "--force-conflicts", "-f", "-"],
+                batch.map((o) => "---\n" + jsyaml.dump(o, { lineWidth: -1 })).join(""),
+            );
             assert.strictEqual(r.status, 0, `wave ${waves + 1} (${ready.length} objects) refused:\n${r.stderr.slice(-3000)}`);
             const crds = batch.filter((o) => o.kind === "CustomResourceDefinition").map((o) => o.metadata.name);
             if (crds.length) await c.established(crds);

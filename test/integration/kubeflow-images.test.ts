@@ -13,9 +13,14 @@ import { describeObject } from "../../lib/core";
 const MIRROR = "registry.local:5000/kf";
 
 function expected(): { image: string; object: string; path: string }[] {
-    return fs.readFileSync(path.join(ROOT, "test", "integration", "fixtures", "kubeflow-v1.9.1-images.tsv"), "utf8")
-        .split("\n").filter((l) => l && !l.startsWith("#"))
-        .map((l) => { const [image, object, p] = l.split("\t"); return { image, object, path: p }; });
+    return fs
+        .readFileSync(path.join(ROOT, "test", "integration", "fixtures", "kubeflow-v1.9.1-images.tsv"), "utf8")
+        .split("\n")
+        .filter((l) => l && !l.startsWith("#"))
+        .map((l) => {
+            const [image, object, p] = l.split("\t");
+            return { image, object, path: p };
+        });
 }
 
 describe("kubeflow/manifests v1.9.1 render", function () {
@@ -37,7 +42,10 @@ describe("kubeflow/manifests v1.9.1 render", function () {
             const here = inv.findings.filter((f) => f.reference === e.image && describeObject(f.object) === e.object && f.path === e.path);
             assert.ok(here.length > 0, `${e.image} at ${e.object} ${e.path}`);
             // The written form (short names keep no docker.io/library) occurs in the source text.
-            assert.ok(here.some((f) => text.includes(f.kind === "hub" ? "proxyv2" : f.kind === "versioned" ? f.raw.split(":")[0] : f.raw)), e.image);
+            assert.ok(
+                here.some((f) => text.includes(f.kind === "hub" ? "proxyv2" : f.kind === "versioned" ? f.raw.split(":")[0] : f.raw)),
+                e.image,
+            );
         }
     });
 
@@ -50,17 +58,28 @@ describe("kubeflow/manifests v1.9.1 render", function () {
         assert.strictEqual(digests.length, 7);
         assert.ok(digests.every((i) => i.name.startsWith("gcr.io/knative-releases/")));
         const code = inventoryOf(text, RENDERED_191).findings.filter((f) => f.kind === "code-default");
-        assert.deepStrictEqual(code.map((f) => `${f.envVar}=${f.raw}`).sort(), ["FRONTEND_IMAGE=gcr.io/ml-pipeline/frontend", "VISUALIZATION_SERVER_IMAGE=gcr.io/ml-pipeline/visualization-server"]);
+        assert.deepStrictEqual(code.map((f) => `${f.envVar}=${f.raw}`).sort(), [
+            "FRONTEND_IMAGE=gcr.io/ml-pipeline/frontend",
+            "VISUALIZATION_SERVER_IMAGE=gcr.io/ml-pipeline/visualization-server",
+        ]);
     });
 
     it("finds everything `grep image:` finds, and what it misses is at places grep cannot see", () => {
         const grepped = new Set<string>();
         for (const m of text.matchAll(/image:\s*["']?([^\s"']+)/g)) {
-            try { grepped.add(parseReference(m[1]).normalized); } catch { /* descriptions, templates: not images */ }
+            try {
+                grepped.add(parseReference(m[1]).normalized);
+            } catch {
+                /* descriptions, templates: not images */
+            }
         }
         const inv = inventoryOf(text, RENDERED_191);
         const ours = new Set(expected().map((e) => e.image));
-        assert.deepStrictEqual([...grepped].filter((g) => !ours.has(g) && !/:latest$/.test(g)), [], "every tagged image grep finds is ours");
+        assert.deepStrictEqual(
+            [...grepped].filter((g) => !ours.has(g) && !/:latest$/.test(g)),
+            [],
+            "every tagged image grep finds is ours",
+        );
         const missed = [...ours].filter((o) => !grepped.has(o));
         assert.ok(missed.length >= 16, `grep misses ${missed.length}`);
         for (const image of missed) {
@@ -68,7 +87,10 @@ describe("kubeflow/manifests v1.9.1 render", function () {
             assert.ok(!kinds.has("container"), `${image} is in no pod spec, so grep could not see it as one`);
         }
         for (const place of ["env", "arg", "field", "template"]) {
-            assert.ok(missed.some((m) => inv.findings.some((f) => f.reference === m && f.kind === place)), `grep misses an image held in ${place}`);
+            assert.ok(
+                missed.some((m) => inv.findings.some((f) => f.reference === m && f.kind === place)),
+                `grep misses an image held in ${place}`,
+            );
         }
     });
 
@@ -78,12 +100,20 @@ describe("kubeflow/manifests v1.9.1 render", function () {
         rewritten = r.stdout;
         const inv = inventoryOf(rewritten, "rewritten");
         const outside = inv.findings.filter((f) => !f.ref || !f.ref.name.startsWith(MIRROR + "/"));
-        assert.deepStrictEqual(outside.map((f) => `${describeObject(f.object)} ${f.path} ${f.reference}`), []);
+        assert.deepStrictEqual(
+            outside.map((f) => `${describeObject(f.object)} ${f.path} ${f.reference}`),
+            [],
+        );
         assert.deepStrictEqual(publicHostsOutside(rewritten, MIRROR), []);
         assert.ok(publicHostsOutside(text, MIRROR).length > 50, "the scan does see public hosts in the original");
         // The mirrored list is the original list, one for one.
         const after = runCli(["images", "-"], rewritten).stdout.trim().split("\n");
-        assert.deepStrictEqual(after, expected().map((e) => e.image.replace(/^([^/]+)\//, (_, h: string) => `${MIRROR}/${h.replace(":", "_")}/`)).sort());
+        assert.deepStrictEqual(
+            after,
+            expected()
+                .map((e) => e.image.replace(/^([^/]+)\//, (_, h: string) => `${MIRROR}/${h.replace(":", "_")}/`))
+                .sort(),
+        );
     });
 
     it("kfstack rewrite is idempotent: rewriting the rewritten stream changes nothing", () => {
@@ -101,13 +131,26 @@ describe("kubeflow/manifests v1.9.1 render", function () {
         for (let i = 0; i < before.length; i++) {
             const b = before[i].value as any;
             const a = after[i].value as any;
-            assert.deepStrictEqual([a.apiVersion, a.kind, a.metadata?.namespace, a.metadata?.name], [b.apiVersion, b.kind, b.metadata?.namespace, b.metadata?.name]);
+            assert.deepStrictEqual(
+                [a.apiVersion, a.kind, a.metadata?.namespace, a.metadata?.name],
+                [b.apiVersion, b.kind, b.metadata?.namespace, b.metadata?.name],
+            );
             if (before[i].text !== after[i].text) changed++;
             else continue;
             // Masking every image-ish string must give back the original object, except the env vars kfstack adds.
             const mask = (s: string) => s.replace(new RegExp(`${MIRROR.replace(/[.]/g, "\\.")}/[a-z0-9._-]+/(library/)?`, "g"), "");
-            const strip = (o: any): any => JSON.parse(JSON.stringify(o, (_k, v) => typeof v === "string" ? mask(v).replace(/(^|[\s"'=:])(docker\.io\/(library\/)?|gcr\.io\/|quay\.io\/|ghcr\.io\/|nvcr\.io\/)/g, "$1") : v));
-            const envAdded = (o: any) => JSON.parse(JSON.stringify(o, (k, v) => k === "env" && Array.isArray(v) ? v.filter((e: any) => !/^(FRONTEND|VISUALIZATION_SERVER)_IMAGE$/.test(e.name)) : v));
+            const strip = (o: any): any =>
+                JSON.parse(
+                    JSON.stringify(o, (_k, v) =>
+                        typeof v === "string" ? mask(v).replace(/(^|[\s"'=:])(docker\.io\/(library\/)?|gcr\.io\/|quay\.io\/|ghcr\.io\/|nvcr\.io\/)/g, "$1") : v,
+                    ),
+                );
+            const envAdded = (o: any) =>
+                JSON.parse(
+                    JSON.stringify(o, (k, v) =>
+                        k === "env" && Array.isArray(v) ? v.filter((e: any) => !/^(FRONTEND|VISUALIZATION_SERVER)_IMAGE$/.test(e.name)) : v,
+                    ),
+                );
             assert.deepStrictEqual(envAdded(strip(a)), envAdded(strip(b)), `${b.kind} ${b.metadata?.name}`);
         }
         assert.ok(changed > 50 && changed < 100, `${changed} documents changed`);

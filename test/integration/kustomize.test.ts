@@ -23,8 +23,9 @@ describe("kustomize rendering", function () {
         const dir = tree({
             "base/kustomization.yaml": "resources:\n- cm.yaml\n",
             "base/cm.yaml": CM("a", "1"),
-            "app/kustomization.yaml": "resources:\n- ../base\npatches:\n- path: patch.yaml\nconfigMapGenerator:\n- name: gen\n  files:\n  - conf=files/conf.txt\n",
-            "app/patch.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: \"2\"\n",
+            "app/kustomization.yaml":
+                "resources:\n- ../base\npatches:\n- path: patch.yaml\nconfigMapGenerator:\n- name: gen\n  files:\n  - conf=files/conf.txt\n",
+            "app/patch.yaml": 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: "2"\n',
             "app/files/conf.txt": "x=1\n",
             "unrelated.yaml": CM("z", "0"),
         });
@@ -54,7 +55,10 @@ describe("kustomize rendering", function () {
         const dir = tree({ "app/kustomization.yaml": "resources:\n- cm.yaml\n", "app/cm.yaml": CM("a", "1") });
         const viaKubectl = await render(path.join(dir, "app"), "app", { binary: "kubectl", cacheDir: false });
         assert.match(viaKubectl.text, /name: a/);
-        await assert.rejects(render(path.join(dir, "app"), "app", { binary: "/nonexistent/kustomize", cacheDir: false }), /kustomize binary "\/nonexistent\/kustomize" cannot be run; set kfstack:kustomize\.binary/);
+        await assert.rejects(
+            render(path.join(dir, "app"), "app", { binary: "/nonexistent/kustomize", cacheDir: false }),
+            /kustomize binary "\/nonexistent\/kustomize" cannot be run; set kfstack:kustomize\.binary/,
+        );
     });
 
     it("reports a failed render with kustomize's error, naming the app", async () => {
@@ -71,8 +75,13 @@ describe("kustomize rendering", function () {
             "checkout/base/kustomization.yaml": "resources:\n- remote.yaml\n",
             "checkout/base/remote.yaml": CM("from-remote", "1"),
         });
-        await assert.rejects(render(path.join(dir, "app"), "app x", { cacheDir: false }),
-            (e: Error) => e.message.includes("app x: remote kustomize bases cannot be fetched offline") && e.message.includes(url) && e.message.includes("kfstack:kustomize.remotes"));
+        await assert.rejects(
+            render(path.join(dir, "app"), "app x", { cacheDir: false }),
+            (e: Error) =>
+                e.message.includes("app x: remote kustomize bases cannot be fetched offline") &&
+                e.message.includes(url) &&
+                e.message.includes("kfstack:kustomize.remotes"),
+        );
         const out = await render(path.join(dir, "app"), "app x", { cacheDir: false, remotes: { [url]: path.join(dir, "checkout/base") } });
         const names = (jsyaml.loadAll(out.text) as any[]).map((d) => d.metadata.name).sort();
         assert.deepStrictEqual(names, ["from-remote", "local"]);
@@ -88,7 +97,11 @@ describe("kustomize rendering", function () {
         });
         const options = { cacheDir: path.join(dir, "cache"), remotes: { [url]: path.join(dir, "copies/manifests.yaml") } };
         const first = await render(path.join(dir, "app"), "app jobset", options);
-        assert.deepStrictEqual((jsyaml.loadAll(first.text) as any[]).map((d) => `${d.kind}/${d.metadata.name}`), ["ConfigMap/jobset-config"], "the copy, with the app's patch");
+        assert.deepStrictEqual(
+            (jsyaml.loadAll(first.text) as any[]).map((d) => `${d.kind}/${d.metadata.name}`),
+            ["ConfigMap/jobset-config"],
+            "the copy, with the app's patch",
+        );
         assert.strictEqual((await render(path.join(dir, "app"), "app jobset", options)).cached, true);
         fs.writeFileSync(path.join(dir, "copies/manifests.yaml"), CM("jobset-config", "2"));
         const changed = await render(path.join(dir, "app"), "app jobset", options);

@@ -32,15 +32,21 @@ describe("apps beyond the example (real kustomize renders)", function () {
             if (!fs.existsSync(path.join(TREE_191, app))) this.skip();
             const text = (await render(path.join(TREE_191, app), app, { cacheDir })).text;
             const inv = inventoryOf(text, app);
-            assert.deepStrictEqual(inv.findings.filter((f) => f.error).map((f) => `${f.path}: ${f.raw}`), [], "no invalid references");
+            assert.deepStrictEqual(
+                inv.findings.filter((f) => f.error).map((f) => `${f.path}: ${f.raw}`),
+                [],
+                "no invalid references",
+            );
             const images = imageList(inv.findings);
             assert.ok(images.length > 0, "has images");
             const out = rewriteStream(text, app, MIRROR);
             const after = inventoryOf(out.text, app);
-            assert.deepStrictEqual(mirrorOnlyViolations(after.findings, [MIRROR]).map((v) => v.message), []);
+            assert.deepStrictEqual(
+                mirrorOnlyViolations(after.findings, [MIRROR]).map((v) => v.message),
+                [],
+            );
             assert.deepStrictEqual(publicHostsOutside(out.text, MIRROR.location), []);
             assert.strictEqual(imageList(after.findings).length, images.length, "one mirrored image per source image");
         });
     }
 });
-

@@ -24,7 +24,10 @@ const id = (o: Obj) => objectKey(o as K8sObject);
 
 /** The value at a path written by `diff`. */
 function valueAt(o: any, p: string): any {
-    return p.split(/\.|\[|\]/).filter(Boolean).reduce((v, k) => v?.[k], o);
+    return p
+        .split(/\.|\[|\]/)
+        .filter(Boolean)
+        .reduce((v, k) => v?.[k], o);
 }
 
 /** Paths (a.b[0].c) where two values differ. */
@@ -65,8 +68,16 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
         const want = new Set([...expected.keys(), "kubeflow.org/v1/Profile//kubeflow-user-example-com"]);
         const got = mocks.kubernetes().map((r) => id(r.inputs as Obj));
         assert.strictEqual(got.length, new Set(got).size, "each object once");
-        assert.deepStrictEqual([...new Set(got)].filter((k) => !want.has(k)), [], "none extra");
-        assert.deepStrictEqual([...want].filter((k) => !objects.has(k)), [], "none missing");
+        assert.deepStrictEqual(
+            [...new Set(got)].filter((k) => !want.has(k)),
+            [],
+            "none extra",
+        );
+        assert.deepStrictEqual(
+            [...want].filter((k) => !objects.has(k)),
+            [],
+            "none missing",
+        );
         assert.strictEqual(got.length, 570);
     });
 
@@ -124,7 +135,10 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
     it("puts every image under the mirror", () => {
         const findings = [...objects.values()].flatMap((r, i) => walkObject(r.inputs, undefined, i).findings);
         assert.ok(findings.length > 100);
-        assert.deepStrictEqual(mirrorOnlyViolations(findings, [mirror]).map((v) => v.message), []);
+        assert.deepStrictEqual(
+            mirrorOnlyViolations(findings, [mirror]).map((v) => v.message),
+            [],
+        );
         assert.strictEqual((outputs.images as string[]).length, 89);
         assert.ok((outputs.images as string[]).every((i) => i.startsWith("registry.local:5000/kubeflow/")));
     });
@@ -135,15 +149,30 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
             const got = objects.get(key)?.inputs as Obj;
             for (const p of diff(want, got)) {
                 if (/(containers|initContainers)\[\d+\]\.imagePullPolicy$/.test(p)) effects.imagePullPolicy++;
-                else if (/APP_SECURE_COOKIES$/.test(p) && want.kind === "ConfigMap") { effects.secureCookies++; effects.secureCookieMaps = (effects.secureCookieMaps ?? 0) + 1; assert.strictEqual(valueAt(got, p), "false"); }
-                else if (/env\[\d+\]\.value$/.test(p) && valueAt(got, p.replace(/\.value$/, "")).name === "APP_SECURE_COOKIES") { effects.secureCookies++; assert.strictEqual(valueAt(got, p), "false"); }
-                else if (p === "spec.storageClassName" && want.kind === "PersistentVolumeClaim") { effects.storageClass++; assert.strictEqual(got.spec.storageClassName, "local-storage"); }
-                else if (p === "spec.type" && want.kind === "Service" && want.metadata.name === "istio-ingressgateway") { effects.ingressServiceType++; assert.strictEqual(got.spec.type, "NodePort"); }
-                else if (want.kind === "ConfigMap" && want.metadata.namespace === "auth" && p.startsWith("data.")) effects.dex++;
+                else if (/APP_SECURE_COOKIES$/.test(p) && want.kind === "ConfigMap") {
+                    effects.secureCookies++;
+                    effects.secureCookieMaps = (effects.secureCookieMaps ?? 0) + 1;
+                    assert.strictEqual(valueAt(got, p), "false");
+                } else if (/env\[\d+\]\.value$/.test(p) && valueAt(got, p.replace(/\.value$/, "")).name === "APP_SECURE_COOKIES") {
+                    effects.secureCookies++;
+                    assert.strictEqual(valueAt(got, p), "false");
+                } else if (p === "spec.storageClassName" && want.kind === "PersistentVolumeClaim") {
+                    effects.storageClass++;
+                    assert.strictEqual(got.spec.storageClassName, "local-storage");
+                } else if (p === "spec.type" && want.kind === "Service" && want.metadata.name === "istio-ingressgateway") {
+                    effects.ingressServiceType++;
+                    assert.strictEqual(got.spec.type, "NodePort");
+                } else if (want.kind === "ConfigMap" && want.metadata.namespace === "auth" && p.startsWith("data.")) effects.dex++;
                 else assert.fail(`${key}: ${p} changed, and no configured transform explains it`);
             }
         }
-        assert.deepStrictEqual(Object.entries(effects).filter(([, n]) => n === 0).map(([k]) => k), [], JSON.stringify(effects));
+        assert.deepStrictEqual(
+            Object.entries(effects)
+                .filter(([, n]) => n === 0)
+                .map(([k]) => k),
+            [],
+            JSON.stringify(effects),
+        );
         assert.strictEqual(effects.storageClass, 3, "the three PVCs of v1.9.1 (katib-mysql, minio-pvc, mysql-pv-claim)");
         assert.strictEqual(effects.secureCookieMaps, 3, "the parameters of the jupyter, volumes and tensorboards web apps");
     });
@@ -153,7 +182,10 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
         assert.ok(record.secret, "the Dex ConfigMap's data is a secret in state");
         const dex = record.inputs as Obj;
         const config = jsyaml.load(dex.data["config.yaml"]) as any;
-        assert.deepStrictEqual(config.staticPasswords.map((u: any) => u.email), ["user@example.com"]);
+        assert.deepStrictEqual(
+            config.staticPasswords.map((u: any) => u.email),
+            ["user@example.com"],
+        );
         assert.ok(bcrypt.compareSync(PASSWORD, config.staticPasswords[0].hash));
         assert.ok(!JSON.stringify(mocks.resources.map((r) => r.inputs)).includes(PASSWORD));
         assert.ok(!fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8").includes("password:"), "no password in the stack file");

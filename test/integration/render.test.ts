@@ -36,14 +36,24 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
         const out = path.join(work, "out");
         const r = runCli(["render", "--manifests", TREE_191, "--mirror", MIRROR, "--out", out]);
         assert.strictEqual(r.status, 0, r.stderr);
-        const files = fs.readdirSync(out).filter((f) => f.endsWith(".yaml")).sort();
+        const files = fs
+            .readdirSync(out)
+            .filter((f) => f.endsWith(".yaml"))
+            .sort();
         const apps = new Set(files.map((f) => f.replace(/(\.crds)?\.yaml$/, "")));
         assert.strictEqual(apps.size, 28, [...apps].join(","));
-        assert.deepStrictEqual(r.stdout.trim().split("\n"), files.map((f) => path.join(out, f)));
+        assert.deepStrictEqual(
+            r.stdout.trim().split("\n"),
+            files.map((f) => path.join(out, f)),
+        );
         assert.deepStrictEqual(files.slice(0, 2), ["01-cert-manager.crds.yaml", "01-cert-manager.yaml"], "an app's CRDs in a file before its objects");
         for (const f of files) {
             const kinds = (jsyaml.loadAll(fs.readFileSync(path.join(out, f), "utf8")) as Obj[]).map((d) => d.kind);
-            assert.strictEqual(kinds.every((k) => k === "CustomResourceDefinition"), f.endsWith(".crds.yaml"), f);
+            assert.strictEqual(
+                kinds.every((k) => k === "CustomResourceDefinition"),
+                f.endsWith(".crds.yaml"),
+                f,
+            );
         }
         const script = fs.readFileSync(path.join(out, "apply.sh"), "utf8");
         const applied = [...script.matchAll(/kubectl apply --server-side --force-conflicts -f "([^"]+)"/g)].map((m) => m[1]);
@@ -53,10 +63,11 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
         for (const f of files) {
             const t = fs.readFileSync(path.join(out, f), "utf8");
             text += t;
-            for (const d of jsyaml.loadAll(t) as Obj[]) if (d) {
-                assert.ok(!rendered.has(id(d)), `${id(d)} written once`);
-                rendered.set(id(d), d);
-            }
+            for (const d of jsyaml.loadAll(t) as Obj[])
+                if (d) {
+                    assert.ok(!rendered.has(id(d)), `${id(d)} written once`);
+                    rendered.set(id(d), d);
+                }
         }
         const expected = new Map<string, Obj>();
         const rewritten = rewriteStream(fs.readFileSync(RENDERED_191, "utf8"), "example", parseMirror(MIRROR)).text;
@@ -64,14 +75,24 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
         assert.strictEqual(rendered.size, expected.size);
         for (const [k, v] of expected) assert.deepStrictEqual(rendered.get(k), v, k);
         const inv = inventoryOf(text, "render");
-        assert.deepStrictEqual(inv.findings.filter((f) => !f.ref || !f.ref.name.startsWith(MIRROR + "/")).map((f) => f.reference), []);
+        assert.deepStrictEqual(
+            inv.findings.filter((f) => !f.ref || !f.ref.name.startsWith(MIRROR + "/")).map((f) => f.reference),
+            [],
+        );
         assert.deepStrictEqual(publicHostsOutside(text, MIRROR), []);
         const images = fs.readFileSync(path.join(out, "images.txt"), "utf8").trim().split("\n");
         assert.strictEqual(images.length, 89);
-        const plan = fs.readFileSync(path.join(out, "mirror-plan.tsv"), "utf8").trim().split("\n").map((l) => l.split("\t"));
+        const plan = fs
+            .readFileSync(path.join(out, "mirror-plan.tsv"), "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => l.split("\t"));
         assert.strictEqual(plan.length, 89);
         assert.deepStrictEqual(plan.map((r) => r[1]).sort(), images, "each source image has its mirror reference");
-        assert.ok(plan.every((r) => !r[0].startsWith(MIRROR) && r[2].startsWith("kf/")), "sources are public, ECR repositories are under the prefix");
+        assert.ok(
+            plan.every((r) => !r[0].startsWith(MIRROR) && r[2].startsWith("kf/")),
+            "sources are public, ECR repositories are under the prefix",
+        );
     });
 
     it("renders the same from the dev stack file, with its transforms", () => {
@@ -82,7 +103,11 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
         const r = runCli(["render", "--config", file, "--out", out]);
         assert.strictEqual(r.status, 0, r.stderr);
         assert.match(r.stderr, /Dex users .*pulumi up/);
-        const all = fs.readdirSync(out).filter((f) => f.endsWith(".yaml")).map((f) => fs.readFileSync(path.join(out, f), "utf8")).join("");
+        const all = fs
+            .readdirSync(out)
+            .filter((f) => f.endsWith(".yaml"))
+            .map((f) => fs.readFileSync(path.join(out, f), "utf8"))
+            .join("");
         const gateway = (jsyaml.loadAll(all) as any[]).find((d) => d?.kind === "Service" && d.metadata.name === "istio-ingressgateway");
         assert.strictEqual(gateway.spec.type, "NodePort");
         assert.ok(fs.readdirSync(out).some((f) => /-user-profiles\.yaml$/.test(f)));
@@ -91,10 +116,26 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
     });
 
     const bad: [string, Record<string, unknown>, RegExp][] = [
-        ["an unknown app", { "kfstack:apps": { disabled: ["pipelines-typo"] } }, /kfstack:apps\.disabled\[0\] is "pipelines-typo", not an app of this release; apps: .*pipeline/],
-        ["a missing manifests path", { "kfstack:manifests": { path: "/nonexistent/manifests" } }, /manifests directory \/nonexistent\/manifests does not exist; set kfstack:manifests\.path/],
-        ["a path that is not a kustomization", { "kfstack:apps": { extra: [{ name: "mine", path: "/tmp" }] } }, /app mine \(kfstack:apps\.extra\[0\]\.path \/tmp\): \/tmp is not a kustomization/],
-        ["several problems at once", { "kfstack:mirror": { registy: "r.io" }, "kfstack:cluster": { type: "gke" } }, /3 problems[\s\S]*kfstack:mirror\.registy is not a setting of kfstack:mirror; did you mean kfstack:mirror\.registry\?[\s\S]*kfstack:cluster\.type is "gke"; use one of onprem, eks/],
+        [
+            "an unknown app",
+            { "kfstack:apps": { disabled: ["pipelines-typo"] } },
+            /kfstack:apps\.disabled\[0\] is "pipelines-typo", not an app of this release; apps: .*pipeline/,
+        ],
+        [
+            "a missing manifests path",
+            { "kfstack:manifests": { path: "/nonexistent/manifests" } },
+            /manifests directory \/nonexistent\/manifests does not exist; set kfstack:manifests\.path/,
+        ],
+        [
+            "a path that is not a kustomization",
+            { "kfstack:apps": { extra: [{ name: "mine", path: "/tmp" }] } },
+            /app mine \(kfstack:apps\.extra\[0\]\.path \/tmp\): \/tmp is not a kustomization/,
+        ],
+        [
+            "several problems at once",
+            { "kfstack:mirror": { registy: "r.io" }, "kfstack:cluster": { type: "gke" } },
+            /3 problems[\s\S]*kfstack:mirror\.registy is not a setting of kfstack:mirror; did you mean kfstack:mirror\.registry\?[\s\S]*kfstack:cluster\.type is "gke"; use one of onprem, eks/,
+        ],
     ];
     for (const [what, config, message] of bad) {
         it(`refuses ${what}: one error naming the key, exit 2, nothing written`, () => {

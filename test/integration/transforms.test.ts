@@ -25,7 +25,9 @@ describe("transforms on the real v1.9.1 render", () => {
         const gw: any = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "istio-ingressgateway");
         assert.ok(!JSON.stringify(gw.spec.template.spec).includes("istio-token"), "the projected token volume and its mounts are gone");
         const untouched = objects.filter((o) => !report.includes(objectKey(o)));
-        assert.ok(untouched.some((o) => o.kind === "Service"), "Services are left alone");
+        assert.ok(
+            untouched.some((o) => o.kind === "Service"),
+            "Services are left alone",
+        );
     });
-
 });

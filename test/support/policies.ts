@@ -4,7 +4,6 @@
  */
 import { ResourceValidationPolicy, StackValidationPolicy, PolicyResource } from "@pulumi/policy";
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const proxy = require("@pulumi/policy/proxy");
 
 /** The SDK's marker for a string unknown during preview. */
@@ -39,7 +38,9 @@ function fakeArgs(r: FakeResource, config: object) {
         isType: (cls: any) => cls.__pulumiType === type,
         asType: (cls: any) => (cls.__pulumiType === type ? r.props : undefined),
         getConfig: () => config,
-        notApplicable: (reason?: string): never => { throw new NotApplicable(reason); },
+        notApplicable: (reason?: string): never => {
+            throw new NotApplicable(reason);
+        },
     };
 }
 
@@ -48,7 +49,11 @@ export async function violations(policy: ResourceValidationPolicy, r: FakeResour
     const out: string[] = [];
     const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
     try {
-        for (const v of validations) if (v) await v(fakeArgs(r, config) as any, (message: string) => { out.push(message); });
+        for (const v of validations)
+            if (v)
+                await v(fakeArgs(r, config) as any, (message: string) => {
+                    out.push(message);
+                });
     } catch (e) {
         if (e instanceof NotApplicable) return undefined;
         throw e;
@@ -57,13 +62,37 @@ export async function violations(policy: ResourceValidationPolicy, r: FakeResour
 }
 
 /** Violations a stack policy reports, with the URN each names. */
-export async function stackViolations(policy: StackValidationPolicy, resources: FakeResource[], config: object = {}): Promise<{ message: string; urn?: string }[]> {
+export async function stackViolations(
+    policy: StackValidationPolicy,
+    resources: FakeResource[],
+    config: object = {},
+): Promise<{ message: string; urn?: string }[]> {
     const out: { message: string; urn?: string }[] = [];
     const rs = resources.map((r) => {
         const a = fakeArgs(r, config);
-        return { type: a.type, name: a.name, urn: a.urn, props: a.props, opts: {}, dependencies: [], propertyDependencies: {}, isType: a.isType, asType: a.asType } as unknown as PolicyResource;
+        return {
+            type: a.type,
+            name: a.name,
+            urn: a.urn,
+            props: a.props,
+            opts: {},
+            dependencies: [],
+            propertyDependencies: {},
+            isType: a.isType,
+            asType: a.asType,
+        } as unknown as PolicyResource;
     });
-    await policy.validateStack({ resources: rs, getConfig: () => config, notApplicable: (reason?: string): never => { throw new NotApplicable(reason); } } as any,
-        (message: string, urn?: string) => { out.push({ message, urn }); });
+    await policy.validateStack(
+        {
+            resources: rs,
+            getConfig: () => config,
+            notApplicable: (reason?: string): never => {
+                throw new NotApplicable(reason);
+            },
+        } as any,
+        (message: string, urn?: string) => {
+            out.push({ message, urn });
+        },
+    );
     return out;
 }

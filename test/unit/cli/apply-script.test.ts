@@ -15,25 +15,35 @@ const ACCESSOR = "error: .status.conditions accessor error: <nil> is of the type
 function fakeKubectl(dir: string, failures: number, message: string): string {
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin, { recursive: true });
-    fs.writeFileSync(path.join(bin, "kubectl"), [
-        "#!/bin/sh",
-        `echo "$*" >> "${dir}/calls"`,
-        `if [ "$1" = wait ]; then`,
-        `  n=$(cat "${dir}/waits" 2>/dev/null || echo 0); echo $((n + 1)) > "${dir}/waits"`,
-        `  if [ "$n" -lt ${failures} ]; then echo '${message}' >&2; exit 1; fi`,
-        `  echo "customresourcedefinition.apiextensions.k8s.io/x condition met"`,
-        "fi",
-        "",
-    ].join("\n"), { mode: 0o755 });
+    fs.writeFileSync(
+        path.join(bin, "kubectl"),
+        [
+            "#!/bin/sh",
+            `echo "$*" >> "${dir}/calls"`,
+            `if [ "$1" = wait ]; then`,
+            `  n=$(cat "${dir}/waits" 2>/dev/null || echo 0); echo $((n + 1)) > "${dir}/waits"`,
+            `  if [ "$n" -lt ${failures} ]; then echo '${message}' >&2; exit 1; fi`,
+            `  echo "customresourcedefinition.apiextensions.k8s.io/x condition met"`,
+            "fi",
+            "",
+        ].join("\n"),
+        { mode: 0o755 },
+    );
     return bin;
 }
 
 function run(failures: number, message: string, env: Record<string, string> = {}) {
     const dir = tempDir("apply-script");
     const bin = fakeKubectl(dir, failures, message);
-    fs.writeFileSync(path.join(dir, "apply.sh"), applyScript(["apply 01-a.crds.yaml", "established 01-a.crds.yaml", "apply 01-a.yaml", "rollout deployment/a kubeflow"]));
+    fs.writeFileSync(
+        path.join(dir, "apply.sh"),
+        applyScript(["apply 01-a.crds.yaml", "established 01-a.crds.yaml", "apply 01-a.yaml", "rollout deployment/a kubeflow"]),
+    );
     const started = Date.now();
-    const r = spawnSync("sh", [path.join(dir, "apply.sh")], { env: { ...process.env, KFSTACK_NO_ROLLOUT_WAIT: "", PATH: `${bin}:${process.env.PATH}`, ...env }, encoding: "utf8" });
+    const r = spawnSync("sh", [path.join(dir, "apply.sh")], {
+        env: { ...process.env, KFSTACK_NO_ROLLOUT_WAIT: "", PATH: `${bin}:${process.env.PATH}`, ...env },
+        encoding: "utf8",
+    });
     const calls = fs.existsSync(path.join(dir, "calls")) ? fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n") : [];
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, ms: Date.now() - started };
 }
@@ -64,7 +74,10 @@ describe("apply.sh written by kfstack render", function () {
         const r = run(1, "error: no matching resources found");
         assert.strictEqual(r.status, 1);
         assert.match(r.stderr, /no matching resources found/);
-        assert.deepStrictEqual(r.calls.map((c) => c.split(" ")[0]), ["apply", "wait"]);
+        assert.deepStrictEqual(
+            r.calls.map((c) => c.split(" ")[0]),
+            ["apply", "wait"],
+        );
     });
 
     it("gives up on the accessor error after KFSTACK_ESTABLISH_TIMEOUT seconds", () => {

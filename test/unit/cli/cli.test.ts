@@ -4,7 +4,8 @@ import * as path from "path";
 import { runCli, tempDir } from "../../support/helpers";
 import { run } from "../../../lib/cli/main";
 
-const POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: ns\nspec:\n  containers:\n  - name: a\n    image: busybox:1.28\n  - name: b\n    image: gcr.io/x/y:1\n";
+const POD =
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: ns\nspec:\n  containers:\n  - name: a\n    image: busybox:1.28\n  - name: b\n    image: gcr.io/x/y:1\n";
 
 describe("kfstack CLI contract", () => {
     it("images: one normalised reference per line, sorted and unique, from a file or stdin", () => {
@@ -22,7 +23,10 @@ describe("kfstack CLI contract", () => {
     it("rewrite: the same stream with the references under the mirror", () => {
         const r = runCli(["rewrite", "--mirror", "registry.local:5000/kf"], POD);
         assert.strictEqual(r.status, 0, r.stderr);
-        assert.strictEqual(r.stdout, POD.replace("busybox:1.28", "registry.local:5000/kf/docker.io/library/busybox:1.28").replace("gcr.io/x/y:1", "registry.local:5000/kf/gcr.io/x/y:1"));
+        assert.strictEqual(
+            r.stdout,
+            POD.replace("busybox:1.28", "registry.local:5000/kf/docker.io/library/busybox:1.28").replace("gcr.io/x/y:1", "registry.local:5000/kf/gcr.io/x/y:1"),
+        );
     });
 
     it("check: lists each reference outside the mirror with object and path, exit 1; exit 0 when clean", () => {
@@ -43,10 +47,20 @@ describe("kfstack CLI contract", () => {
     it("plan: source, mirror reference and ECR repository per image", () => {
         const r = runCli(["plan", "--mirror", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/kf"], POD);
         assert.strictEqual(r.status, 0, r.stderr);
-        assert.deepStrictEqual(r.stdout.trim().split("\n").map((l) => l.split("\t")), [
-            ["docker.io/library/busybox:1.28", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/kf/docker.io/library/busybox:1.28", "kf/docker.io/library/busybox"],
-            ["gcr.io/x/y:1", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/kf/gcr.io/x/y:1", "kf/gcr.io/x/y"],
-        ]);
+        assert.deepStrictEqual(
+            r.stdout
+                .trim()
+                .split("\n")
+                .map((l) => l.split("\t")),
+            [
+                [
+                    "docker.io/library/busybox:1.28",
+                    "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/kf/docker.io/library/busybox:1.28",
+                    "kf/docker.io/library/busybox",
+                ],
+                ["gcr.io/x/y:1", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/kf/gcr.io/x/y:1", "kf/gcr.io/x/y"],
+            ],
+        );
     });
 
     const badInputs: [string, string[], string | undefined, RegExp][] = [
@@ -56,7 +70,12 @@ describe("kfstack CLI contract", () => {
         ["a bad mirror value", ["rewrite", "--mirror", "kubeflow"], POD, /invalid mirror "kubeflow".*REGISTRY\[\/PREFIX\]/],
         ["a mirror with a scheme", ["check", "--mirror", "https://r.io"], POD, /drop the URL scheme/],
         ["a missing mirror", ["rewrite"], POD, /needs --mirror/],
-        ["an invalid reference", ["rewrite", "--mirror", "r.io"], POD.replace("busybox:1.28", "BusyBox:1.28"), /<stdin>:1: Pod ns\/p spec\.containers\[0\]\.image: invalid image reference "BusyBox:1\.28": .*upper case/s],
+        [
+            "an invalid reference",
+            ["rewrite", "--mirror", "r.io"],
+            POD.replace("busybox:1.28", "BusyBox:1.28"),
+            /<stdin>:1: Pod ns\/p spec\.containers\[0\]\.image: invalid image reference "BusyBox:1\.28": .*upper case/s,
+        ],
         ["an unknown command", ["imagez"], POD, /unknown command "imagez"/],
         ["an unknown option", ["images", "--frobnicate"], POD, /unknown option --frobnicate/],
     ];

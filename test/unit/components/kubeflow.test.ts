@@ -8,13 +8,31 @@ import { KubeflowPlatform } from "../../../components/kubeflow";
 import { PreparedPlatform, manifestDigest } from "../../../lib/plan";
 import { K8sObject } from "../../../lib/core";
 
-const crd: K8sObject = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "widgets.example.com" }, spec: { group: "example.com", names: { kind: "Widget" } } } as any;
+const crd: K8sObject = {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "widgets.example.com" },
+    spec: { group: "example.com", names: { kind: "Widget" } },
+} as any;
 const ns: K8sObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kubeflow" } };
-const widget: K8sObject = { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w", namespace: "kubeflow" }, spec: { image: "mirror.local/kf/quay.io/a:1" } } as any;
+const widget: K8sObject = {
+    apiVersion: "example.com/v1",
+    kind: "Widget",
+    metadata: { name: "w", namespace: "kubeflow" },
+    spec: { image: "mirror.local/kf/quay.io/a:1" },
+} as any;
 const secret: K8sObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "kubeflow" }, stringData: { token: "t" } } as any;
 
 function prepared(): PreparedPlatform {
-    const app = (name: string, objects: K8sObject[], dependsOn: string[] = []) => ({ name, objects, dependsOn, images: [], sourceImages: [], digest: manifestDigest(objects), cached: true });
+    const app = (name: string, objects: K8sObject[], dependsOn: string[] = []) => ({
+        name,
+        objects,
+        dependsOn,
+        images: [],
+        sourceImages: [],
+        digest: manifestDigest(objects),
+        cached: true,
+    });
     return { apps: [app("widgets", [crd, ns]), app("gadget", [widget, secret], ["widgets"])], warnings: [], transforms: new Map() };
 }
 
@@ -33,7 +51,10 @@ describe("KubeflowPlatform and KubeflowApp components", () => {
         assert.strictEqual(objs.length, 4);
         assert.ok(objs.every((r) => r.inputs.metadata.annotations?.["pulumi.com/skipAwait"] === "true"));
         assert.deepStrictEqual(objs.map((r) => r.type).sort(), [
-            "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "kubernetes:example.com/v1:Widget",
+            "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:core/v1:Secret",
+            "kubernetes:example.com/v1:Widget",
         ]);
         const urn = (name: string) => registrations.find((r) => r.name === name)?.urn as string;
         const deps = (name: string) => registrations.find((r) => r.name === name)?.dependencies ?? [];
@@ -54,8 +75,27 @@ describe("the test mocks", () => {
         const { KubeObject } = await import("../../../components/kubeflow");
         const pulumi = await import("@pulumi/pulumi");
         const ns = new KubeObject("ns", { apiVersion: "v1", kind: "Namespace", metadata: { name: "kubeflow", labels: { a: "b" } } }, "v1", "Namespace");
-        const s = new KubeObject("s", { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "kubeflow" }, stringData: pulumi.secret({ token: "t" }), data: { n: [1, 2.5, true, null, { x: "" }] } }, "v1", "Secret", { dependsOn: [ns] });
-        const out = { urn: await promise(s.urn), id: await promise(s.id), metadata: await promise((s as any).metadata), data: await promise((s as any).data), stringData: await promise((s as any).stringData), nsUrn: await promise(ns.urn) };
+        const s = new KubeObject(
+            "s",
+            {
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: { name: "s", namespace: "kubeflow" },
+                stringData: pulumi.secret({ token: "t" }),
+                data: { n: [1, 2.5, true, null, { x: "" }] },
+            },
+            "v1",
+            "Secret",
+            { dependsOn: [ns] },
+        );
+        const out = {
+            urn: await promise(s.urn),
+            id: await promise(s.id),
+            metadata: await promise((s as any).metadata),
+            data: await promise((s as any).data),
+            stringData: await promise((s as any).stringData),
+            nsUrn: await promise(ns.urn),
+        };
         await settle();
         return { out, recorded: mocks.resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, secret: r.secret, provider: r.provider })) };
     }

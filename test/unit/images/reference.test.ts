@@ -16,8 +16,10 @@ describe("image reference grammar", () => {
         ["10.0.0.1:5000/a", "10.0.0.1:5000/a:latest"],
         ["[::1]:5000/a:b", "[::1]:5000/a:b"],
         ["a__b/c-d/e---f:Tag_1.2-x", "docker.io/a__b/c-d/e---f:Tag_1.2-x"],
-        ["gcr.io/knative-releases/knative.dev/serving/cmd/queue@sha256:" + "a".repeat(64),
-            "gcr.io/knative-releases/knative.dev/serving/cmd/queue@sha256:" + "a".repeat(64)],
+        [
+            "gcr.io/knative-releases/knative.dev/serving/cmd/queue@sha256:" + "a".repeat(64),
+            "gcr.io/knative-releases/knative.dev/serving/cmd/queue@sha256:" + "a".repeat(64),
+        ],
         ["quay.io/a/b:v1@sha256:" + "0".repeat(64), "quay.io/a/b:v1@sha256:" + "0".repeat(64)],
     ];
     for (const [input, expected] of normalises) {
@@ -53,7 +55,10 @@ describe("image reference grammar", () => {
     ];
     for (const [input, reason] of invalid) {
         it(`rejects ${JSON.stringify(input.length > 40 ? input.slice(0, 40) + "…" : input)} with the reason`, () => {
-            assert.throws(() => parseReference(input), (e: unknown) => e instanceof InvalidReferenceError && reason.test(e.reason) && e.message.includes("invalid image reference"));
+            assert.throws(
+                () => parseReference(input),
+                (e: unknown) => e instanceof InvalidReferenceError && reason.test(e.reason) && e.message.includes("invalid image reference"),
+            );
             assert.match(tryParseReference(input).error as string, reason);
         });
     }

@@ -2,9 +2,14 @@ import * as assert from "assert";
 import { planApps, planApp, dedupe, topoOrder, phaseOf } from "../../../lib/plan";
 import { K8sObject, objectKey } from "../../../lib/core";
 
-const obj = (apiVersion: string, kind: string, name: string, namespace?: string, extra: object = {}): K8sObject =>
-    ({ apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}) }, ...extra });
-const crd = (group: string, kind: string) => obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", `${kind.toLowerCase()}s.${group}`, undefined, { spec: { group, names: { kind } } });
+const obj = (apiVersion: string, kind: string, name: string, namespace?: string, extra: object = {}): K8sObject => ({
+    apiVersion,
+    kind,
+    metadata: { name, ...(namespace ? { namespace } : {}) },
+    ...extra,
+});
+const crd = (group: string, kind: string) =>
+    obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", `${kind.toLowerCase()}s.${group}`, undefined, { spec: { group, names: { kind } } });
 
 describe("install order", () => {
     it("orders objects inside an app: CR after its CRD, namespaced after its Namespace, webhooks after workloads", () => {
@@ -36,7 +41,10 @@ describe("install order", () => {
         assert.deepStrictEqual(deps.get("istio-install"), ["cert-manager"]);
         assert.ok(deps.get("pipeline")?.includes("istio-install"), "kubeflow apps come after the istio phase");
         assert.ok(deps.get("user-namespace")?.includes("pipeline"), "user namespaces come last");
-        const order = topoOrder(apps.map((a) => a.name), deps);
+        const order = topoOrder(
+            apps.map((a) => a.name),
+            deps,
+        );
         assert.strictEqual(order[0], "cert-manager");
         assert.strictEqual(order[order.length - 1], "user-namespace");
         assert.ok(order.indexOf("argo-crds-app") < order.indexOf("pipeline"));
@@ -53,10 +61,14 @@ describe("install order", () => {
 
     it("registers an object rendered by two apps once, with a warning naming both", () => {
         const shared = obj("v1", "Namespace", "kubeflow");
-        const { apps, warnings } = dedupe([{ name: "first", objects: [shared] }, { name: "second", objects: [shared, obj("v1", "ConfigMap", "c", "kubeflow")] }]);
-        assert.deepStrictEqual(apps.map((a) => a.objects.length), [1, 1]);
+        const { apps, warnings } = dedupe([
+            { name: "first", objects: [shared] },
+            { name: "second", objects: [shared, obj("v1", "ConfigMap", "c", "kubeflow")] },
+        ]);
+        assert.deepStrictEqual(
+            apps.map((a) => a.objects.length),
+            [1, 1],
+        );
         assert.deepStrictEqual(warnings, ["Namespace kubeflow is rendered by apps first and second; registered once, by first"]);
     });
-
 });
-

@@ -3,13 +3,30 @@ import { setImagePullPolicy, setSecureCookies, setStorageClass, setIngressServic
 import { K8sObject } from "../../../lib/core";
 import { parseSettings } from "../../../lib/config";
 
-const deployment = (): K8sObject => ({
-    apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "kubeflow" },
-    spec: { template: { spec: {
-        initContainers: [{ name: "init", image: "a:1" }],
-        containers: [{ name: "c", image: "b:1", imagePullPolicy: "Always", env: [{ name: "APP_SECURE_COOKIES", value: "true" }, { name: "OTHER", value: "true" }] }],
-    } } },
-} as any);
+const deployment = (): K8sObject =>
+    ({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "web", namespace: "kubeflow" },
+        spec: {
+            template: {
+                spec: {
+                    initContainers: [{ name: "init", image: "a:1" }],
+                    containers: [
+                        {
+                            name: "c",
+                            image: "b:1",
+                            imagePullPolicy: "Always",
+                            env: [
+                                { name: "APP_SECURE_COOKIES", value: "true" },
+                                { name: "OTHER", value: "true" },
+                            ],
+                        },
+                    ],
+                },
+            },
+        },
+    }) as any;
 
 describe("transforms", () => {
     it("imagePullPolicy: every container of every pod spec, nothing else", () => {
@@ -24,7 +41,10 @@ describe("transforms", () => {
     it("secureCookies: the env value and the parameters ConfigMap keys, nothing else", () => {
         const d = deployment();
         assert.ok(setSecureCookies(false)(d));
-        assert.deepStrictEqual((d as any).spec.template.spec.containers[0].env, [{ name: "APP_SECURE_COOKIES", value: "false" }, { name: "OTHER", value: "true" }]);
+        assert.deepStrictEqual((d as any).spec.template.spec.containers[0].env, [
+            { name: "APP_SECURE_COOKIES", value: "false" },
+            { name: "OTHER", value: "true" },
+        ]);
         const cm: any = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "p" }, data: { JWA_APP_SECURE_COOKIES: "true", JWA_UI: "default" } };
         assert.ok(setSecureCookies(false)(cm));
         assert.deepStrictEqual(cm.data, { JWA_APP_SECURE_COOKIES: "false", JWA_UI: "default" });
@@ -32,7 +52,12 @@ describe("transforms", () => {
 
     it("storageClass: PVCs and StatefulSet claim templates", () => {
         const pvc: any = { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "p" }, spec: { resources: {} } };
-        const sts: any = { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "s" }, spec: { volumeClaimTemplates: [{ metadata: { name: "d" }, spec: {} }] } };
+        const sts: any = {
+            apiVersion: "apps/v1",
+            kind: "StatefulSet",
+            metadata: { name: "s" },
+            spec: { volumeClaimTemplates: [{ metadata: { name: "d" }, spec: {} }] },
+        };
         assert.ok(setStorageClass("local-storage")(pvc) && setStorageClass("local-storage")(sts));
         assert.strictEqual(pvc.spec.storageClassName, "local-storage");
         assert.strictEqual(sts.spec.volumeClaimTemplates[0].spec.storageClassName, "local-storage");
@@ -40,7 +65,12 @@ describe("transforms", () => {
     });
 
     it("ingressServiceType: only the Istio ingress gateway Service", () => {
-        const gw: any = { apiVersion: "v1", kind: "Service", metadata: { name: "istio-ingressgateway", labels: { istio: "ingressgateway" } }, spec: { type: "ClusterIP" } };
+        const gw: any = {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: "istio-ingressgateway", labels: { istio: "ingressgateway" } },
+            spec: { type: "ClusterIP" },
+        };
         const other: any = { apiVersion: "v1", kind: "Service", metadata: { name: "ml-pipeline" }, spec: { type: "ClusterIP" } };
         assert.ok(setIngressServiceType("NodePort")(gw));
         assert.ok(!setIngressServiceType("NodePort")(other));
@@ -48,10 +78,18 @@ describe("transforms", () => {
     });
 
     it("turns on only what the settings name", () => {
-        assert.deepStrictEqual(transformsFor({}).map(([n]) => n), []);
-        const s = parseSettings({ manifests: { path: "/x" }, mirror: { registry: "r.io" }, cluster: { type: "eks" }, transforms: { imagePullPolicy: "IfNotPresent" } }, "/");
-        assert.deepStrictEqual(transformsFor(s.transforms).map(([n]) => n), ["imagePullPolicy", "ingressServiceType"]);
+        assert.deepStrictEqual(
+            transformsFor({}).map(([n]) => n),
+            [],
+        );
+        const s = parseSettings(
+            { manifests: { path: "/x" }, mirror: { registry: "r.io" }, cluster: { type: "eks" }, transforms: { imagePullPolicy: "IfNotPresent" } },
+            "/",
+        );
+        assert.deepStrictEqual(
+            transformsFor(s.transforms).map(([n]) => n),
+            ["imagePullPolicy", "ingressServiceType"],
+        );
         assert.strictEqual(s.transforms.ingressServiceType, "LoadBalancer", "EKS implies a LoadBalancer gateway");
     });
 });
-

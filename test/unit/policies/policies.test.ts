@@ -15,61 +15,224 @@ const M = (ref: string) => `${MIRROR}/${ref}`;
 const DIGEST = "sha256:" + "ab".repeat(32);
 
 const pod = (spec: object) => ({ template: { spec } });
-const deployment = (spec: object, name = "d"): FakeResource => ({ type: "kubernetes:apps/v1:Deployment", props: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: "kubeflow" }, spec: pod(spec) } });
-const cr = (apiVersion: string, kind: string, spec: object): FakeResource => ({ type: `kubernetes:${apiVersion}:${kind}`, props: { apiVersion, kind, metadata: { name: "x", namespace: "ns" }, spec } });
-const configMap = (data: Record<string, string>, name = "cm"): FakeResource => ({ type: "kubernetes:core/v1:ConfigMap", props: { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "ns" }, data } });
+const deployment = (spec: object, name = "d"): FakeResource => ({
+    type: "kubernetes:apps/v1:Deployment",
+    props: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: "kubeflow" }, spec: pod(spec) },
+});
+const cr = (apiVersion: string, kind: string, spec: object): FakeResource => ({
+    type: `kubernetes:${apiVersion}:${kind}`,
+    props: { apiVersion, kind, metadata: { name: "x", namespace: "ns" }, spec },
+});
+const configMap = (data: Record<string, string>, name = "cm"): FakeResource => ({
+    type: "kubernetes:core/v1:ConfigMap",
+    props: { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "ns" }, data },
+});
 const containers = (image: string, extra: object = {}) => ({ containers: [{ name: "c", image, ...extra }] });
 
 /** The evasion corpus: each a small object and the reference the policy must name (or null: silent). */
 const corpus: [string, FakeResource, string | null][] = [
     // Pod specs at any depth, in any kind.
-    ["initContainers", deployment({ initContainers: [{ name: "i", image: "busybox:1.28" }], ...containers(M("docker.io/library/a:1")) }), "docker.io/library/busybox:1.28"],
-    ["ephemeralContainers", deployment({ ephemeralContainers: [{ name: "e", image: "gcr.io/x/debug:1" }], ...containers(M("docker.io/library/a:1")) }), "gcr.io/x/debug:1"],
+    [
+        "initContainers",
+        deployment({ initContainers: [{ name: "i", image: "busybox:1.28" }], ...containers(M("docker.io/library/a:1")) }),
+        "docker.io/library/busybox:1.28",
+    ],
+    [
+        "ephemeralContainers",
+        deployment({ ephemeralContainers: [{ name: "e", image: "gcr.io/x/debug:1" }], ...containers(M("docker.io/library/a:1")) }),
+        "gcr.io/x/debug:1",
+    ],
     ["CronJob job template", cr("batch/v1", "CronJob", { jobTemplate: { spec: pod(containers("quay.io/a/job:1")) } }), "quay.io/a/job:1"],
-    ["Argo WorkflowTemplate container", cr("argoproj.io/v1alpha1", "WorkflowTemplate", { templates: [{ name: "s", container: { image: "python:3.7" } }] }), "docker.io/library/python:3.7"],
-    ["Argo script template", cr("argoproj.io/v1alpha1", "WorkflowTemplate", { templates: [{ name: "s", script: { image: "alpine:3", source: "echo" } }] }), "docker.io/library/alpine:3"],
-    ["Notebook", cr("kubeflow.org/v1", "Notebook", pod(containers("kubeflownotebookswg/jupyter-scipy:v1.9.2"))), "docker.io/kubeflownotebookswg/jupyter-scipy:v1.9.2"],
-    ["PyTorchJob", cr("kubeflow.org/v1", "PyTorchJob", { pytorchReplicaSpecs: { Master: { template: { spec: containers("docker.io/kubeflowkatib/pytorch-mnist-cpu:v0.17.0") } } } }), "pytorch-mnist-cpu"],
-    ["InferenceService", cr("serving.kserve.io/v1beta1", "InferenceService", { predictor: { containers: [{ name: "kserve-container", image: "kserve/sklearnserver:v0.13.1" }] } }), "docker.io/kserve/sklearnserver:v0.13.1"],
-    ["Knative Service", cr("serving.knative.dev/v1", "Service", { template: { spec: containers("gcr.io/knative-samples/helloworld-go") } }), "gcr.io/knative-samples/helloworld-go:latest"],
-    ["ClusterServingRuntime", cr("serving.kserve.io/v1alpha1", "ClusterServingRuntime", { containers: [{ name: "kserve-container", image: "nvcr.io/nvidia/tritonserver:23.05-py3" }] }), "nvcr.io/nvidia/tritonserver:23.05-py3"],
+    [
+        "Argo WorkflowTemplate container",
+        cr("argoproj.io/v1alpha1", "WorkflowTemplate", { templates: [{ name: "s", container: { image: "python:3.7" } }] }),
+        "docker.io/library/python:3.7",
+    ],
+    [
+        "Argo script template",
+        cr("argoproj.io/v1alpha1", "WorkflowTemplate", { templates: [{ name: "s", script: { image: "alpine:3", source: "echo" } }] }),
+        "docker.io/library/alpine:3",
+    ],
+    [
+        "Notebook",
+        cr("kubeflow.org/v1", "Notebook", pod(containers("kubeflownotebookswg/jupyter-scipy:v1.9.2"))),
+        "docker.io/kubeflownotebookswg/jupyter-scipy:v1.9.2",
+    ],
+    [
+        "PyTorchJob",
+        cr("kubeflow.org/v1", "PyTorchJob", {
+            pytorchReplicaSpecs: { Master: { template: { spec: containers("docker.io/kubeflowkatib/pytorch-mnist-cpu:v0.17.0") } } },
+        }),
+        "pytorch-mnist-cpu",
+    ],
+    [
+        "InferenceService",
+        cr("serving.kserve.io/v1beta1", "InferenceService", {
+            predictor: { containers: [{ name: "kserve-container", image: "kserve/sklearnserver:v0.13.1" }] },
+        }),
+        "docker.io/kserve/sklearnserver:v0.13.1",
+    ],
+    [
+        "Knative Service",
+        cr("serving.knative.dev/v1", "Service", { template: { spec: containers("gcr.io/knative-samples/helloworld-go") } }),
+        "gcr.io/knative-samples/helloworld-go:latest",
+    ],
+    [
+        "ClusterServingRuntime",
+        cr("serving.kserve.io/v1alpha1", "ClusterServingRuntime", {
+            containers: [{ name: "kserve-container", image: "nvcr.io/nvidia/tritonserver:23.05-py3" }],
+        }),
+        "nvcr.io/nvidia/tritonserver:23.05-py3",
+    ],
     // Payloads.
-    ["ConfigMap JSON", configMap({ agent: "{\n  \"image\": \"kserve/agent:v0.13.1\"\n}" }), "docker.io/kserve/agent:v0.13.1"],
-    ["ConfigMap YAML", configMap({ "katib-config.yaml": "runtime:\n  suggestions:\n  - algorithmName: random\n    image: docker.io/kubeflowkatib/suggestion-hyperopt:v0.17.0\n" }), "suggestion-hyperopt"],
-    ["KServe image + defaultImageVersion", configMap({ explainers: JSON.stringify({ art: { image: "kserve/art-explainer", defaultImageVersion: "v0.13.1" } }) }), "docker.io/kserve/art-explainer:v0.13.1"],
-    ["Knative queue-sidecar-image key", configMap({ "queue-sidecar-image": `gcr.io/knative-releases/knative.dev/serving/cmd/queue@${DIGEST}` }), "cmd/queue@sha256"],
-    ["notebook spawner options", configMap({ "spawner_ui_config.yaml": `spawnerFormDefaults:\n  image:\n    value: ${M("docker.io/kubeflownotebookswg/jupyter-scipy:v1.9.2")}\n    options:\n    - kubeflownotebookswg/jupyter-pytorch-full:v1.9.2\n` }), "jupyter-pytorch-full"],
-    ["template text (Istio injector)", configMap({ config: "templates:\n  grpc: |\n    spec:\n      initContainers:\n      - name: x\n        image: busybox:1.28\n      {{ if .Values.x }}{{ end }}\n" }), "docker.io/library/busybox:1.28"],
-    ["Istio injector variant (distroless)", configMap({ values: JSON.stringify({ global: { hub: "gcr.io/istio-release", tag: "1.26.1", variant: "distroless", proxy: { image: "proxyv2" } } }) }), "gcr.io/istio-release/proxyv2:1.26.1-distroless"],
-    ["image volume reference", deployment({ volumes: [{ name: "model", image: { reference: "quay.io/org/model:v1" } }], ...containers(M("docker.io/library/a:1")) }), "quay.io/org/model:v1"],
-    ["Istio injector hub/tag", configMap({ values: JSON.stringify({ global: { hub: "docker.io/istio", tag: "1.22.1", proxy: { image: "proxyv2" } } }) }), "docker.io/istio/proxyv2:1.22.1"],
-    ["Secret stringData", { type: "kubernetes:core/v1:Secret", props: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, stringData: { "c.yaml": "executor:\n  image: gcr.io/ml-pipeline/argoexec:v3\n" } } }, "argoexec:v3"],
-    ["Secret base64 data", { type: "kubernetes:core/v1:Secret", props: { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { "c.yaml": Buffer.from("executor:\n  image: gcr.io/ml-pipeline/argoexec:v4\n").toString("base64") } } }, "argoexec:v4"],
+    ["ConfigMap JSON", configMap({ agent: '{\n  "image": "kserve/agent:v0.13.1"\n}' }), "docker.io/kserve/agent:v0.13.1"],
+    [
+        "ConfigMap YAML",
+        configMap({
+            "katib-config.yaml": "runtime:\n  suggestions:\n  - algorithmName: random\n    image: docker.io/kubeflowkatib/suggestion-hyperopt:v0.17.0\n",
+        }),
+        "suggestion-hyperopt",
+    ],
+    [
+        "KServe image + defaultImageVersion",
+        configMap({ explainers: JSON.stringify({ art: { image: "kserve/art-explainer", defaultImageVersion: "v0.13.1" } }) }),
+        "docker.io/kserve/art-explainer:v0.13.1",
+    ],
+    [
+        "Knative queue-sidecar-image key",
+        configMap({ "queue-sidecar-image": `gcr.io/knative-releases/knative.dev/serving/cmd/queue@${DIGEST}` }),
+        "cmd/queue@sha256",
+    ],
+    [
+        "notebook spawner options",
+        configMap({
+            "spawner_ui_config.yaml": `spawnerFormDefaults:\n  image:\n    value: ${M("docker.io/kubeflownotebookswg/jupyter-scipy:v1.9.2")}\n    options:\n    - kubeflownotebookswg/jupyter-pytorch-full:v1.9.2\n`,
+        }),
+        "jupyter-pytorch-full",
+    ],
+    [
+        "template text (Istio injector)",
+        configMap({
+            config: "templates:\n  grpc: |\n    spec:\n      initContainers:\n      - name: x\n        image: busybox:1.28\n      {{ if .Values.x }}{{ end }}\n",
+        }),
+        "docker.io/library/busybox:1.28",
+    ],
+    [
+        "Istio injector variant (distroless)",
+        configMap({ values: JSON.stringify({ global: { hub: "gcr.io/istio-release", tag: "1.26.1", variant: "distroless", proxy: { image: "proxyv2" } } }) }),
+        "gcr.io/istio-release/proxyv2:1.26.1-distroless",
+    ],
+    [
+        "image volume reference",
+        deployment({ volumes: [{ name: "model", image: { reference: "quay.io/org/model:v1" } }], ...containers(M("docker.io/library/a:1")) }),
+        "quay.io/org/model:v1",
+    ],
+    [
+        "Istio injector hub/tag",
+        configMap({ values: JSON.stringify({ global: { hub: "docker.io/istio", tag: "1.22.1", proxy: { image: "proxyv2" } } }) }),
+        "docker.io/istio/proxyv2:1.22.1",
+    ],
+    [
+        "Secret stringData",
+        {
+            type: "kubernetes:core/v1:Secret",
+            props: {
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: { name: "s" },
+                stringData: { "c.yaml": "executor:\n  image: gcr.io/ml-pipeline/argoexec:v3\n" },
+            },
+        },
+        "argoexec:v3",
+    ],
+    [
+        "Secret base64 data",
+        {
+            type: "kubernetes:core/v1:Secret",
+            props: {
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: { name: "s" },
+                data: { "c.yaml": Buffer.from("executor:\n  image: gcr.io/ml-pipeline/argoexec:v4\n").toString("base64") },
+            },
+        },
+        "argoexec:v4",
+    ],
     // Args and env.
-    ["env *_IMAGE short name", deployment(containers(M("docker.io/library/a:1"), { env: [{ name: "VOLUME_VIEWER_IMAGE", value: "filebrowser/filebrowser:v2.25.0" }] })), "docker.io/filebrowser/filebrowser:v2.25.0"],
-    ["args --executor-image X", deployment(containers(M("docker.io/library/a:1"), { args: ["--executor-image", "gcr.io/ml-pipeline/argoexec:v3.4.17"] })), "argoexec:v3.4.17"],
-    ["args --image=X in a shell line", deployment(containers(M("docker.io/library/a:1"), { command: ["sh", "-c", "run --launcher-image=gcr.io/ml-pipeline/kfp-launcher:2.3.0"] })), "kfp-launcher:2.3.0"],
+    [
+        "env *_IMAGE short name",
+        deployment(containers(M("docker.io/library/a:1"), { env: [{ name: "VOLUME_VIEWER_IMAGE", value: "filebrowser/filebrowser:v2.25.0" }] })),
+        "docker.io/filebrowser/filebrowser:v2.25.0",
+    ],
+    [
+        "args --executor-image X",
+        deployment(containers(M("docker.io/library/a:1"), { args: ["--executor-image", "gcr.io/ml-pipeline/argoexec:v3.4.17"] })),
+        "argoexec:v3.4.17",
+    ],
+    [
+        "args --image=X in a shell line",
+        deployment(containers(M("docker.io/library/a:1"), { command: ["sh", "-c", "run --launcher-image=gcr.io/ml-pipeline/kfp-launcher:2.3.0"] })),
+        "kfp-launcher:2.3.0",
+    ],
     // Reference forms.
     ["digest only", deployment(containers(`gcr.io/a/b@${DIGEST}`)), `gcr.io/a/b@${DIGEST}`],
     ["tag and digest", deployment(containers(`quay.io/a/b:v1@${DIGEST}`)), `quay.io/a/b:v1@${DIGEST}`],
     ["prefix boundary: mirror/kubeflow-evil", deployment(containers("registry.local:5000/kubeflow-evil/docker.io/a:1")), "kubeflow-evil"],
-    ["host boundary: mirror host as a prefix of another host", deployment(containers("registry.local.evil.io/kubeflow/docker.io/a:1")), "registry.local.evil.io"],
+    [
+        "host boundary: mirror host as a prefix of another host",
+        deployment(containers("registry.local.evil.io/kubeflow/docker.io/a:1")),
+        "registry.local.evil.io",
+    ],
     ["another port on the mirror host", deployment(containers("registry.local:5001/kubeflow/docker.io/a:1")), "registry.local:5001"],
     ["the mirror host without its port", deployment(containers("registry.local/kubeflow/docker.io/a:1")), "registry.local/kubeflow"],
     ["a registry with a port that is not the mirror", deployment(containers("localhost:5000/a:1")), "localhost:5000/a:1"],
     ["upper case repository (invalid, so unverifiable)", deployment(containers("registry.local:5000/kubeflow/Docker.io/a:1")), "not a valid image reference"],
     ["leading white space", deployment(containers(" gcr.io/a/b:1")), "gcr.io/a/b:1"],
     ["short Docker Hub name", deployment(containers("busybox")), "docker.io/library/busybox:latest"],
-    ["ConfigGroup YAML", { type: "kubernetes:yaml/v2:ConfigGroup", props: { yaml: "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: ghcr.io/dexidp/dex:v2.39.1\n" } }, "ghcr.io/dexidp/dex:v2.39.1"],
+    [
+        "ConfigGroup YAML",
+        {
+            type: "kubernetes:yaml/v2:ConfigGroup",
+            props: { yaml: "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: ghcr.io/dexidp/dex:v2.39.1\n" },
+        },
+        "ghcr.io/dexidp/dex:v2.39.1",
+    ],
     ["an image unknown during preview", deployment(containers(UNKNOWN_STRING)), "unknown during preview"],
     // Good cases: silent.
-    ["mirrored pod spec with init containers", deployment({ initContainers: [{ name: "i", image: M("docker.io/library/busybox:1.28"), imagePullPolicy: "IfNotPresent" }], ...containers(M("gcr.io/ml-pipeline/frontend:2.3.0")) }), null],
-    ["mirrored digest and tag+digest", deployment({ containers: [{ name: "a", image: M(`gcr.io/a/b@${DIGEST}`) }, { name: "b", image: M(`quay.io/a/b:v1@${DIGEST}`) }] }), null],
-    ["mirrored ConfigMap JSON and hub", configMap({ agent: JSON.stringify({ image: M("docker.io/kserve/agent:v0.13.1") }), values: JSON.stringify({ global: { hub: M("docker.io/istio"), tag: "1.22.1", proxy: { image: "proxyv2" } } }) }), null],
+    [
+        "mirrored pod spec with init containers",
+        deployment({
+            initContainers: [{ name: "i", image: M("docker.io/library/busybox:1.28"), imagePullPolicy: "IfNotPresent" }],
+            ...containers(M("gcr.io/ml-pipeline/frontend:2.3.0")),
+        }),
+        null,
+    ],
+    [
+        "mirrored digest and tag+digest",
+        deployment({
+            containers: [
+                { name: "a", image: M(`gcr.io/a/b@${DIGEST}`) },
+                { name: "b", image: M(`quay.io/a/b:v1@${DIGEST}`) },
+            ],
+        }),
+        null,
+    ],
+    [
+        "mirrored ConfigMap JSON and hub",
+        configMap({
+            agent: JSON.stringify({ image: M("docker.io/kserve/agent:v0.13.1") }),
+            values: JSON.stringify({ global: { hub: M("docker.io/istio"), tag: "1.22.1", proxy: { image: "proxyv2" } } }),
+        }),
+        null,
+    ],
     ["upper-case mirror host (hosts are case-insensitive)", deployment(containers("REGISTRY.local:5000/kubeflow/docker.io/a:1")), null],
     ["mirrored host-with-port source", deployment(containers(M("localhost_5000/a:1"))), null],
     ["ConfigMap without images", configMap({ APP_SECURE_COOKIES: "false", "config.yaml": "a: 1\nimagePullPolicy: Always\n" }), null],
-    ["values filled in at run time", cr("argoproj.io/v1alpha1", "WorkflowTemplate", { templates: [{ name: "s", container: { image: "{{inputs.parameters.image}}" } }] }), null],
+    [
+        "values filled in at run time",
+        cr("argoproj.io/v1alpha1", "WorkflowTemplate", { templates: [{ name: "s", container: { image: "{{inputs.parameters.image}}" } }] }),
+        null,
+    ],
 ];
 
 describe("policy mirror-only-images: the evasion corpus", () => {
@@ -82,8 +245,14 @@ describe("policy mirror-only-images: the evasion corpus", () => {
             if (want === null) assert.deepStrictEqual(v, []);
             else {
                 assert.ok(v.length > 0, "reported");
-                assert.ok(v.some((m) => m.includes(want)), `a message names ${want}: ${v.join(" | ")}`);
-                assert.ok(v.every((m) => / at [\w.[\]"()-]/.test(m) && /(use |write |build )/.test(m)), `messages name the path and the fix: ${v.join(" | ")}`);
+                assert.ok(
+                    v.some((m) => m.includes(want)),
+                    `a message names ${want}: ${v.join(" | ")}`,
+                );
+                assert.ok(
+                    v.every((m) => / at [\w.[\]"()-]/.test(m) && /(use |write |build )/.test(m)),
+                    `messages name the path and the fix: ${v.join(" | ")}`,
+                );
             }
         });
     }
@@ -97,27 +266,46 @@ describe("policy mirror-only-images: the evasion corpus", () => {
     });
 
     it("allows any of several mirrors", async () => {
-        assert.deepStrictEqual(await violations(policy, deployment(containers("other.example.com/kf/x:1")), { allowedMirrors: [MIRROR, "other.example.com/kf"] }), []);
+        assert.deepStrictEqual(
+            await violations(policy, deployment(containers("other.example.com/kf/x:1")), { allowedMirrors: [MIRROR, "other.example.com/kf"] }),
+            [],
+        );
     });
 });
 
 describe("policy mirror-only-code-defaults", () => {
-    const code = "import os\nimage = os.environ.get(\"FRONTEND_IMAGE\", \"gcr.io/ml-pipeline/frontend\")\n";
+    const code = 'import os\nimage = os.environ.get("FRONTEND_IMAGE", "gcr.io/ml-pipeline/frontend")\n';
     const controller = (env: object[]): FakeResource => ({
-        type: "kubernetes:apps/v1:Deployment", name: "ctl",
-        props: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "ctl", namespace: "ns" }, spec: pod({
-            volumes: [{ name: "hooks", configMap: { name: "code" } }],
-            containers: [{ name: "c", image: M("docker.io/library/python:3.7"), env, volumeMounts: [{ name: "hooks", mountPath: "/hooks" }] }],
-        }) },
+        type: "kubernetes:apps/v1:Deployment",
+        name: "ctl",
+        props: {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "ctl", namespace: "ns" },
+            spec: pod({
+                volumes: [{ name: "hooks", configMap: { name: "code" } }],
+                containers: [{ name: "c", image: M("docker.io/library/python:3.7"), env, volumeMounts: [{ name: "hooks", mountPath: "/hooks" }] }],
+            }),
+        },
     });
     it("reports the container that runs the code without the env var, naming the Deployment's URN", async () => {
         const v = await stackViolations(mirrorOnlyCodeDefaults(), [configMap({ "sync.py": code }, "code"), controller([])], CONFIG);
         assert.strictEqual(v.length, 1);
-        assert.match(v[0].message, /Deployment ns\/ctl container "c": .* unless FRONTEND_IMAGE is set; set env FRONTEND_IMAGE=registry\.local:5000\/kubeflow\/gcr\.io\/ml-pipeline\/frontend/);
+        assert.match(
+            v[0].message,
+            /Deployment ns\/ctl container "c": .* unless FRONTEND_IMAGE is set; set env FRONTEND_IMAGE=registry\.local:5000\/kubeflow\/gcr\.io\/ml-pipeline\/frontend/,
+        );
         assert.match(v[0].urn as string, /::ctl$/);
     });
     it("is silent when the env var is set (its value is then checked by mirror-only-images)", async () => {
-        assert.deepStrictEqual(await stackViolations(mirrorOnlyCodeDefaults(), [configMap({ "sync.py": code }, "code"), controller([{ name: "FRONTEND_IMAGE", value: M("gcr.io/ml-pipeline/frontend") }])], CONFIG), []);
+        assert.deepStrictEqual(
+            await stackViolations(
+                mirrorOnlyCodeDefaults(),
+                [configMap({ "sync.py": code }, "code"), controller([{ name: "FRONTEND_IMAGE", value: M("gcr.io/ml-pipeline/frontend") }])],
+                CONFIG,
+            ),
+            [],
+        );
     });
 });
 
@@ -126,18 +314,37 @@ describe("policy pinned-images", () => {
         const p = pinnedImages("advisory");
         assert.match((await violations(p, deployment(containers(M("docker.io/a/b"))), {}))![0], /not pinned \(no tag, so :latest\)/);
         assert.match((await violations(p, deployment(containers(M("docker.io/a/b:latest"))), {}))![0], /not pinned \(:latest\)/);
-        assert.deepStrictEqual(await violations(p, deployment({ containers: [{ name: "a", image: M("a/b:1.0") }, { name: "b", image: M(`a/c@${DIGEST}`) }] }), {}), []);
+        assert.deepStrictEqual(
+            await violations(
+                p,
+                deployment({
+                    containers: [
+                        { name: "a", image: M("a/b:1.0") },
+                        { name: "b", image: M(`a/c@${DIGEST}`) },
+                    ],
+                }),
+                {},
+            ),
+            [],
+        );
     });
 });
 
 describe("policy aws-partition", () => {
     const p = awsPartition("mandatory");
     const china = { region: "cn-northwest-1" };
-    const role = (arn: string): FakeResource => ({ type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", props: { role: "kf-admin", policyArn: arn }, provider: china });
+    const role = (arn: string): FakeResource => ({
+        type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        props: { role: "kf-admin", policyArn: arn },
+        provider: china,
+    });
     it("reports arn:aws: on an aws-cn stack, not arn:aws-cn:", async () => {
         const v = await violations(p, role("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"));
         assert.strictEqual(v!.length, 1);
-        assert.match(v![0], /policyArn: .* partition aws, but this stack is in aws-cn \(cn-northwest-1\); build ARNs from aws\.getPartitionOutput\(\)\.partition/);
+        assert.match(
+            v![0],
+            /policyArn: .* partition aws, but this stack is in aws-cn \(cn-northwest-1\); build ARNs from aws\.getPartitionOutput\(\)\.partition/,
+        );
         assert.deepStrictEqual(await violations(p, role("arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy")), []);
     });
     it("reports ECR hosts outside the partition, in AWS and Kubernetes inputs", async () => {
@@ -150,7 +357,10 @@ describe("policy aws-partition", () => {
     });
     it("takes the region from the policy config, and is silent on the aws partition", async () => {
         assert.strictEqual((await violations(p, { type: "aws:iam/role:Role", props: { arn: "arn:aws:iam::1:role/x" } }, { region: "cn-north-1" }))!.length, 1);
-        assert.deepStrictEqual(await violations(p, { type: "aws:iam/role:Role", props: { arn: "arn:aws:iam::1:role/x" }, provider: { region: "us-east-1" } }), []);
+        assert.deepStrictEqual(
+            await violations(p, { type: "aws:iam/role:Role", props: { arn: "arn:aws:iam::1:role/x" }, provider: { region: "us-east-1" } }),
+            [],
+        );
         assert.strictEqual(await violations(p, { type: "aws:iam/role:Role", props: {} }), undefined, "not applicable without a region");
     });
 });
@@ -160,7 +370,10 @@ describe("policy ecr-repository-hygiene", () => {
     it("wants immutable tags, scan on push, no force delete", async () => {
         const v = await violations(p, { type: aws.ecr.Repository, props: { name: "kubeflow/docker.io/a", forceDelete: true } });
         assert.strictEqual(v!.length, 3);
-        assert.deepStrictEqual(await violations(p, { type: aws.ecr.Repository, props: { imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } } }), []);
+        assert.deepStrictEqual(
+            await violations(p, { type: aws.ecr.Repository, props: { imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } } }),
+            [],
+        );
         assert.strictEqual(await violations(p, deployment(containers("a:1"))), undefined);
     });
 });
@@ -200,7 +413,9 @@ describe("the policy pack", function () {
             });
             assert.match(port, /^\d+$/);
             const client = new services.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-            const info: any = await new Promise((resolve, reject) => client.getAnalyzerInfo(new empty.Empty(), (e: Error, r: unknown) => (e ? reject(e) : resolve(r))));
+            const info: any = await new Promise((resolve, reject) =>
+                client.getAnalyzerInfo(new empty.Empty(), (e: Error, r: unknown) => (e ? reject(e) : resolve(r))),
+            );
             assert.strictEqual(info.getName(), "kfstack");
             const levelNames: Record<number, string> = { 0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate" };
             const declared = Object.fromEntries(info.getPoliciesList().map((p: any) => [p.getName(), levelNames[p.getEnforcementlevel()]]));
@@ -217,7 +432,7 @@ describe("the policy pack", function () {
             req.setName("web");
             req.setUrn("urn:pulumi:dev::kfstack::kubernetes:apps/v1:Deployment::web");
             req.setOptions(new messages.AnalyzerResourceOptions());
-            req.setProperties(structpb.Struct.fromJavaScript((deployment(containers("gcr.io/ml-pipeline/frontend:2.3.0")).props) as any));
+            req.setProperties(structpb.Struct.fromJavaScript(deployment(containers("gcr.io/ml-pipeline/frontend:2.3.0")).props as any));
             const res: any = await new Promise((resolve, reject) => client.analyze(req, (e: Error, r: unknown) => (e ? reject(e) : resolve(r))));
             const diags = res.getDiagnosticsList().map((d: any) => [d.getPolicyname(), levelNames[d.getEnforcementlevel()], d.getMessage()]);
             const mandatory = diags.filter((d: string[]) => d[0] === "mirror-only-images");

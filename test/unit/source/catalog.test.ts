@@ -7,7 +7,6 @@ import { K8sObject } from "../../../lib/core";
 import { partitionExample } from "../../../lib/render";
 import { tempDir } from "../../support/helpers";
 
-
 describe("app catalog", () => {
     it("names apps from their paths in every manifests layout (1.4 → 26.03), without a table", () => {
         const cases: [string, string][] = [
@@ -36,16 +35,27 @@ describe("app catalog", () => {
 
     it("reads a release with another layout the same way (applications/, no version in istio, PSS on by default)", () => {
         const dir = tempDir("release");
-        const example = ["../common/istio/istio-crds/base", "../applications/pipeline/upstream/env/platform-agnostic", "../applications/trainer/overlays", "../applications/profiles/pss"];
+        const example = [
+            "../common/istio/istio-crds/base",
+            "../applications/pipeline/upstream/env/platform-agnostic",
+            "../applications/trainer/overlays",
+            "../applications/profiles/pss",
+        ];
         for (const e of example) {
             fs.mkdirSync(path.join(dir, "example", e), { recursive: true });
             fs.writeFileSync(path.join(dir, "example", e, "kustomization.yaml"), "resources: []\n");
         }
         fs.mkdirSync(path.join(dir, "example"), { recursive: true });
         // As the example of releases after 1.10: the dynamic Pod Security component is active.
-        fs.writeFileSync(path.join(dir, "example", "kustomization.yaml"), jsyaml.dump({ sortOptions: { order: "legacy" }, resources: example, components: ["../common/security/PSS/dynamic/baseline"] }));
+        fs.writeFileSync(
+            path.join(dir, "example", "kustomization.yaml"),
+            jsyaml.dump({ sortOptions: { order: "legacy" }, resources: example, components: ["../common/security/PSS/dynamic/baseline"] }),
+        );
         const read = readExample(dir);
-        assert.deepStrictEqual(read.apps.map((a) => a.name), ["istio-crds", "pipeline", "trainer", "profiles"]);
+        assert.deepStrictEqual(
+            read.apps.map((a) => a.name),
+            ["istio-crds", "pipeline", "trainer", "profiles"],
+        );
         assert.deepStrictEqual(read.wideFields, ["components"], "rendered whole as well, so that every app gets it");
     });
 
@@ -55,23 +65,38 @@ describe("app catalog", () => {
     });
 });
 
-
 describe("example-wide fields", () => {
-    const doc = (kind: string, name: string, extra: object = {}) => ({ value: { apiVersion: "v1", kind, metadata: { name, namespace: "kubeflow", ...extra } } });
+    const doc = (kind: string, name: string, extra: object = {}) => ({
+        value: { apiVersion: "v1", kind, metadata: { name, namespace: "kubeflow", ...extra } },
+    });
 
     it("gives each app its objects from the whole render: by identity, generated names by stem, removed ones dropped", () => {
         const apps = [
             { name: "a", documents: [doc("ConfigMap", "cfg-h2k4m6b8d9"), doc("Service", "svc")] },
             { name: "b", documents: [doc("Service", "gone"), doc("Secret", "s")] },
         ];
-        const whole = [doc("Service", "svc", { labels: { x: "y" } }), doc("ConfigMap", "cfg-t7g5f4c2b9", { labels: { x: "y" } }), doc("Secret", "s", { labels: { x: "y" } })];
+        const whole = [
+            doc("Service", "svc", { labels: { x: "y" } }),
+            doc("ConfigMap", "cfg-t7g5f4c2b9", { labels: { x: "y" } }),
+            doc("Secret", "s", { labels: { x: "y" } }),
+        ];
         const parts = partitionExample(apps, whole, "example/kustomization.yaml");
-        assert.deepStrictEqual(parts.map((p) => p.map((d) => (d.value as K8sObject).metadata.name)), [["cfg-t7g5f4c2b9", "svc"], ["s"]]);
-        assert.ok(parts.flat().every((d) => (d.value as K8sObject).metadata.labels), "the whole render's content");
-        assert.throws(() => partitionExample(apps, [...whole, doc("Service", "gone"), doc("Service", "new")], "example/kustomization.yaml"),
-            /example\/kustomization\.yaml adds 1 object\(s\) that no app renders \(v1\/Service\/kubeflow\/new\)/);
+        assert.deepStrictEqual(
+            parts.map((p) => p.map((d) => (d.value as K8sObject).metadata.name)),
+            [["cfg-t7g5f4c2b9", "svc"], ["s"]],
+        );
+        assert.ok(
+            parts.flat().every((d) => (d.value as K8sObject).metadata.labels),
+            "the whole render's content",
+        );
+        assert.throws(
+            () => partitionExample(apps, [...whole, doc("Service", "gone"), doc("Service", "new")], "example/kustomization.yaml"),
+            /example\/kustomization\.yaml adds 1 object\(s\) that no app renders \(v1\/Service\/kubeflow\/new\)/,
+        );
         const moved = whole.map((d) => ({ value: { ...d.value, metadata: { ...d.value.metadata, namespace: "elsewhere" } } }));
-        assert.throws(() => partitionExample(apps, moved, "example/kustomization.yaml"),
-            /renames or moves objects the apps render \(v1\/ConfigMap\/kubeflow\/cfg-h2k4m6b8d9 \(app a\), .*namespace in each app's overlay/);
+        assert.throws(
+            () => partitionExample(apps, moved, "example/kustomization.yaml"),
+            /renames or moves objects the apps render \(v1\/ConfigMap\/kubeflow\/cfg-h2k4m6b8d9 \(app a\), .*namespace in each app's overlay/,
+        );
     });
 });
