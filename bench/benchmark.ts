@@ -9,9 +9,7 @@ import { inventoryOf } from "../lib/images";
 import { rewriteStream } from "../lib/rewrite";
 import { parseMirror } from "../lib/rewrite";
 
-const ROOT = path.resolve(__dirname, "..", "..");
-const RENDERED = path.resolve(ROOT, "..", "shared", "kubeflow-manifests", "v1.9.1.rendered.yaml");
-const CLI = path.join(ROOT, "dist", "lib", "cli.js");
+import { ROOT, RENDERED_191 as RENDERED, TREE_191, CLI } from "../harness/paths";
 
 function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
@@ -76,7 +74,7 @@ const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (targe
 
 /** Issue 4: the whole program under mocks, cold and warm render cache, against `kubectl kustomize example`. */
 function programBench(): void {
-    const tree = path.resolve(ROOT, "..", "shared", "kubeflow-manifests", "v1.9.1");
+    const tree = TREE_191;
     const runs = 5;
     const kustomize = median(
         time(() => {

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as jsyaml from "js-yaml";
 import { spawnSync } from "child_process";
 import { clusterBinariesPresent, startCluster, Cluster } from "../../harness/apiserver";
-import { runCli, tempDir } from "../support/helpers";
+import { runCli, tempDir, needShared } from "../support/helpers";
 import { TREE_191, ROOT } from "../../harness/paths";
 
 type Obj = {
@@ -21,6 +21,10 @@ type Obj = {
 };
 
 describe("e2e: the dev stack's render applied to a real kube-apiserver", function () {
+    before(function () {
+        needShared(this);
+    });
+
     this.timeout(600000);
     let cluster: Cluster | undefined;
     let out: string;
@@ -88,6 +92,10 @@ describe("e2e: the dev stack's render applied to a real kube-apiserver", functio
 });
 
 describe("e2e: the Pulumi program's objects, created in its dependency order on a real kube-apiserver", function () {
+    before(function () {
+        needShared(this);
+    });
+
     this.timeout(600000);
     let cluster: Cluster | undefined;
 

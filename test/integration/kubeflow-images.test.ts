@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { RENDERED_191, ROOT } from "../../harness/paths";
-import { runCli, publicHostsOutside } from "../support/helpers";
+import { runCli, publicHostsOutside, needShared } from "../support/helpers";
 import { inventoryOf } from "../../lib/images";
 import { parseReference } from "../../lib/images";
 import { describeObject } from "../../lib/core";
@@ -24,6 +24,10 @@ function expected(): { image: string; object: string; path: string }[] {
 }
 
 describe("kubeflow/manifests v1.9.1 render", function () {
+    before(function () {
+        needShared(this);
+    });
+
     const text = fs.readFileSync(RENDERED_191, "utf8");
     let rewritten = "";
 

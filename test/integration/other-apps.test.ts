@@ -12,7 +12,7 @@ import { rewriteStream } from "../../lib/rewrite";
 import { parseMirror } from "../../lib/rewrite";
 import { mirrorOnlyViolations } from "../../lib/check";
 import { TREE_191 } from "../../harness/paths";
-import { publicHostsOutside, tempDir } from "../support/helpers";
+import { publicHostsOutside, tempDir, needShared } from "../support/helpers";
 
 const MIRROR = parseMirror("mirror.local:5000/kf");
 const APPS = [
@@ -25,6 +25,10 @@ const APPS = [
 ];
 
 describe("apps beyond the example (real kustomize renders)", function () {
+    before(function () {
+        needShared(this);
+    });
+
     this.timeout(120000);
     const cacheDir = tempDir("other-cache");
     for (const app of APPS) {

@@ -8,7 +8,7 @@ import { manifestsDir } from "../../lib/source";
 import { parseSettings } from "../../lib/config";
 import { useMocks } from "../../harness/mocks";
 import { devConfig } from "../../harness/stacks";
-import { tempDir } from "../support/helpers";
+import { tempDir, needShared } from "../support/helpers";
 import { TREE_191 } from "../../harness/paths";
 import { rewriteStream } from "../../lib/rewrite";
 
@@ -30,6 +30,10 @@ function release(dir: string): void {
 }
 
 describe("platform preparation", function () {
+    before(function () {
+        needShared(this);
+    });
+
     this.timeout(60000);
     const cwd = process.cwd();
     let work: string;

@@ -11,7 +11,7 @@ import { useMocks, recordRegistrations, settle, promise, Recorded, Registration,
 import { devConfig, PASSWORD } from "../../harness/stacks";
 import { spawnSync } from "child_process";
 import { ROOT, TREE_191 } from "../../harness/paths";
-import { tempDir } from "../support/helpers";
+import { tempDir, needShared } from "../support/helpers";
 import { rewriteStream } from "../../lib/rewrite";
 import { parseMirror } from "../../lib/rewrite";
 import { walkObject } from "../../lib/images";
@@ -41,6 +41,10 @@ function diff(a: unknown, b: unknown, at = ""): string[] {
 }
 
 describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", function () {
+    before(function () {
+        needShared(this);
+    });
+
     this.timeout(300000);
     let mocks: RecordingMocks;
     let registrations: Registration[];

@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as jsyaml from "js-yaml";
-import { runCli, tempDir, publicHostsOutside } from "../support/helpers";
+import { runCli, tempDir, publicHostsOutside, needShared } from "../support/helpers";
 import { RENDERED_191, TREE_191 } from "../../harness/paths";
 import { rewriteStream } from "../../lib/rewrite";
 import { inventoryOf } from "../../lib/images";
@@ -23,6 +23,10 @@ function writeStack(dir: string, config: Record<string, unknown>): string {
 }
 
 describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
+    before(function () {
+        needShared(this);
+    });
+
     this.timeout(300000);
     const cwd = process.cwd();
     let work: string;

@@ -67,6 +67,30 @@ describe("KubeflowPlatform and KubeflowApp components", () => {
     });
 });
 
+describe("KubeflowApp registration order", () => {
+    it("gives every object its own dependencies, whatever the order of the objects, and the provider through its parent", async () => {
+        // The order that broke the recursive walk: a webhook first reaches x, then y in n, and y lost its dependency on n.
+        const webhook: K8sObject = { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingWebhookConfiguration", metadata: { name: "hook" } };
+        const x: K8sObject = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" } };
+        const y: K8sObject = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "y", namespace: "n" } };
+        const n: K8sObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: "n" } };
+        const mocks = useMocks({}, {}, "unit");
+        const registrations = recordRegistrations();
+        const provider = new k8s.Provider("k8s", {});
+        const app = { name: "a", objects: [webhook, x, y, n], dependsOn: [], images: [], sourceImages: [], digest: manifestDigest([]), cached: true };
+        new KubeflowPlatform("kf", { prepared: { apps: [app], warnings: [], transforms: new Map() } }, { providers: { kubernetes: provider } });
+        await settle();
+        const urn = (name: string) => registrations.find((r) => r.name === name)?.urn as string;
+        const deps = (name: string) => registrations.find((r) => r.name === name)?.dependencies ?? [];
+        assert.deepStrictEqual(deps("kf-a-n/y"), [urn("kf-a-n")], "y waits for its Namespace");
+        assert.deepStrictEqual([...deps("kf-a-hook")].sort(), [urn("kf-a-x"), urn("kf-a-n/y")].sort(), "the webhook waits for both workloads");
+        const providerUrn = urn("k8s");
+        const objects = mocks.kubernetes();
+        assert.strictEqual(objects.length, 4);
+        for (const o of objects) assert.ok(o.provider?.startsWith(providerUrn + "::"), `${o.name} uses the stack's provider (${o.provider})`);
+    });
+});
+
 describe("the test mocks", () => {
     // useMocks answers registrations without Pulumi's JavaScript round trip (see RecordingMocks.registerResource):
     // what a test reads must be what Pulumi's own mock monitor gives.

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as jsyaml from "js-yaml";
-import { findImages, walkObject, isImageKey, Finding } from "../../../lib/images";
+import { findImages, walkObject, isImageKey, Finding, hubScopeOf } from "../../../lib/images";
 import { mirrorMapper, rewriteStream } from "../../../lib/rewrite";
 import { inventoryOf, unsetCodeDefaults } from "../../../lib/images";
 import { parseMirror } from "../../../lib/rewrite";
@@ -403,5 +403,45 @@ describe("payload round trip", () => {
         assert.strictEqual(doc.metadata.labels.from, "quay.io/a/b:1");
         assert.strictEqual(doc.spec.containers[0].image, "mirror.local:5000/kf/quay.io/a/b:1");
         assert.strictEqual(out.reserialised, 1);
+    });
+});
+
+describe("Istio hub and tag scopes", () => {
+    const holder = (o: Record<string, unknown>) => o;
+
+    it("an empty hub or tag takes the one from further out, as Istio's charts do", () => {
+        const global = { hub: "docker.io/istio", tag: "1.26.1" };
+        const root = holder({ hub: "", tag: "", global });
+        const scope = hubScopeOf(root, undefined, "");
+        assert.strictEqual(scope?.hub, "docker.io/istio");
+        assert.strictEqual(scope?.tag, "1.26.1");
+        assert.strictEqual(scope?.holder, global, "the hub is rewritten where it is set");
+        assert.strictEqual(scope?.path, "global.hub");
+    });
+
+    it("resolves hub, tag and variant each on its own: own, else global, else the parent's", () => {
+        const parent = hubScopeOf(holder({ global: { hub: "gcr.io/istio-release", tag: "1.22.1" } }), undefined, "");
+        const ownTag = hubScopeOf(holder({ tag: "1.22.2", image: "proxyv2" }), parent, "pilot");
+        assert.strictEqual(ownTag?.hub, "gcr.io/istio-release");
+        assert.strictEqual(ownTag?.tag, "1.22.2");
+        assert.strictEqual(ownTag?.refs, parent?.refs, "the images count towards the hub they use");
+        const ownHub = hubScopeOf(holder({ hub: "quay.io/x", tag: "" }), parent, "cni");
+        assert.strictEqual(ownHub?.hub, "quay.io/x");
+        assert.strictEqual(ownHub?.tag, "1.22.1", "an empty tag is the parent's");
+        assert.notStrictEqual(ownHub?.refs, parent?.refs);
+        assert.strictEqual(hubScopeOf(holder({ hub: "", tag: "" }), parent, "x"), parent, "nothing set: the parent's scope itself");
+        assert.strictEqual(hubScopeOf(holder({ tag: "1" }), undefined, "x"), undefined, "a tag with no hub anywhere completes nothing");
+        assert.strictEqual(hubScopeOf(holder({ variant: "distroless" }), parent, "x")?.variant, "distroless");
+    });
+
+    it("finds no false docker.io/library image in values whose top-level hub and tag are empty", () => {
+        const values = { hub: "", tag: "", global: { hub: "docker.io/istio", tag: "1.26.1" }, pilot: { image: "pilot" }, proxy: { image: "proxyv2" } };
+        const refs = findImages(configMap({ values: JSON.stringify(values) })).map((f) => f.reference);
+        assert.deepStrictEqual(refs.sort(), ["docker.io/istio/pilot:1.26.1", "docker.io/istio/proxyv2:1.26.1"]);
+        const out = configMap({ values: JSON.stringify(values) });
+        walkObject(out, mirrorMapper(mirror));
+        const rewritten = JSON.parse((out as any).data.values);
+        assert.strictEqual(rewritten.global.hub, "mirror.local:5000/kf/docker.io/istio");
+        assert.strictEqual(rewritten.hub, "", "the empty hub stays empty");
     });
 });

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { planApps, planApp, dedupe, topoOrder, phaseOf } from "../../../lib/plan";
+import { planApps, planApp, dedupe, topoOrder, phaseOf, registrationOrder } from "../../../lib/plan";
 import { K8sObject, objectKey } from "../../../lib/core";
 
 const obj = (apiVersion: string, kind: string, name: string, namespace?: string, extra: object = {}): K8sObject => ({
@@ -70,5 +70,58 @@ describe("install order", () => {
             [1, 1],
         );
         assert.deepStrictEqual(warnings, ["Namespace kubeflow is rendered by apps first and second; registered once, by first"]);
+    });
+});
+
+describe("registration order inside an app", () => {
+    const webhook = obj("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "hook");
+    const x = obj("apps/v1", "Deployment", "x");
+    const y = obj("apps/v1", "Deployment", "y", "n");
+    const n = obj("v1", "Namespace", "n");
+    const widgetCrd = obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.com", undefined, { spec: { group: "example.com", names: { kind: "Widget" } } });
+    const widget = obj("example.com/v1", "Widget", "w", "n");
+    const all = [webhook, x, y, n, widgetCrd, widget];
+
+    /** A small deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
+    function shuffled<T>(items: T[], seed: number): T[] {
+        let a = seed;
+        const random = () => {
+            a = (a + 0x6d2b79f5) | 0;
+            let t = Math.imul(a ^ (a >>> 15), 1 | a);
+            t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+            return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+        };
+        const out = [...items];
+        for (let i = out.length - 1; i > 0; i--) {
+            const j = Math.floor(random() * (i + 1));
+            [out[i], out[j]] = [out[j], out[i]];
+        }
+        return out;
+    }
+
+    it("puts every object after everything it depends on, for any input order", () => {
+        for (let seed = 1; seed <= 200; seed++) {
+            const input = shuffled(all, seed);
+            const plan = planApp(input);
+            const order = registrationOrder(input, plan).map(objectKey);
+            assert.strictEqual(new Set(order).size, all.length, `seed ${seed}: every object once`);
+            for (const [key, deps] of plan) for (const d of deps) assert.ok(order.indexOf(d) < order.indexOf(key), `seed ${seed}: ${key} after ${d}`);
+            assert.ok(order.indexOf(objectKey(n)) < order.indexOf(objectKey(y)), `seed ${seed}: y after its Namespace`);
+        }
+    });
+
+    it("keeps the app's own order where nothing depends on anything", () => {
+        const free = [obj("v1", "ConfigMap", "c"), obj("v1", "Secret", "s"), obj("v1", "ServiceAccount", "a")];
+        assert.deepStrictEqual(registrationOrder(free, planApp(free)), free);
+    });
+
+    it("names the objects of a cycle", () => {
+        const a = obj("v1", "ConfigMap", "a");
+        const b = obj("v1", "ConfigMap", "b");
+        const plan = new Map([
+            [objectKey(a), [objectKey(b)]],
+            [objectKey(b), [objectKey(a)]],
+        ]);
+        assert.throws(() => registrationOrder([a, b], plan), /cycle: v1\/ConfigMap\/\/a → v1\/ConfigMap\/\/b → v1\/ConfigMap\/\/a/);
     });
 });
