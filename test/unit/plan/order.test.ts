@@ -78,7 +78,9 @@ describe("registration order inside an app", () => {
     const x = obj("apps/v1", "Deployment", "x");
     const y = obj("apps/v1", "Deployment", "y", "n");
     const n = obj("v1", "Namespace", "n");
-    const widgetCrd = obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.com", undefined, { spec: { group: "example.com", names: { kind: "Widget" } } });
+    const widgetCrd = obj("apiextensions.k8s.io/v1", "CustomResourceDefinition", "widgets.example.com", undefined, {
+        spec: { group: "example.com", names: { kind: "Widget" } },
+    });
     const widget = obj("example.com/v1", "Widget", "w", "n");
     const all = [webhook, x, y, n, widgetCrd, widget];
 
