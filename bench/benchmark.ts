@@ -3,6 +3,7 @@
  * Run: npm run bench. Prints a Markdown table; `--write` puts it into docs/benchmarks.md.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { inventoryOf } from "../lib/images";
@@ -67,7 +68,78 @@ function main(): void {
     ].join("\n");
     process.stdout.write(table + "\n");
     if (process.argv.includes("--write")) writeSection("Image inventory and rewrite", table);
-    programBench();
+    robustnessBench();
+    if (!process.argv.includes("--only-cli")) programBench();
+}
+
+/**
+ * The last commit before the robustness checks of issue 10 (safe YAML, UTF-8, unreadable
+ * payloads, strict container images): the peer `images` and `rewrite` are measured against.
+ */
+const BEFORE_ROBUSTNESS = "3f1511c";
+
+/**
+ * Issue 10: `kfstack images` and `rewrite` of the v1.9.1 render, this tree against the tree
+ * before the robustness checks, built from git into a temp folder and run in the same run,
+ * alternating, so that both see the same machine.
+ */
+function robustnessBench(): void {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-before-"));
+    const git = (...args: string[]) => {
+        const r = spawnSync("git", args, { cwd: ROOT, encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+    };
+    try {
+        git("worktree", "add", "--detach", dir, BEFORE_ROBUSTNESS);
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+        const tsc = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", dir], { encoding: "utf8" });
+        if (tsc.status !== 0) throw new Error(`building ${BEFORE_ROBUSTNESS}: ${tsc.stdout}${tsc.stderr}`);
+        const before = path.join(dir, "dist", "lib", "cli.js");
+        const runs = 9;
+        const commands: [string, string[]][] = [
+            ["`kfstack images`", ["images", RENDERED]],
+            ["`kfstack rewrite`", ["rewrite", "--mirror", "registry.local:5000/kf", RENDERED]],
+        ];
+        const rows: string[] = [];
+        for (const [label, args] of commands) {
+            const times = { before: [] as number[], after: [] as number[] };
+            let outputs: Record<string, string> = {};
+            for (let i = 0; i < runs; i++) {
+                for (const [which, cli] of [
+                    ["before", before],
+                    ["after", CLI],
+                ] as const) {
+                    const t = process.hrtime.bigint();
+                    const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+                    times[which].push(Number(process.hrtime.bigint() - t) / 1e6);
+                    if (r.status !== 0) throw new Error(`${which}: kfstack ${args.join(" ")}: ${r.stderr}`);
+                    outputs = { ...outputs, [which]: r.stdout };
+                }
+            }
+            const same = outputs.before === outputs.after ? "same output" : "output differs";
+            const b = median(times.before);
+            const a = median(times.after);
+            rows.push(`| ${label} | ${b.toFixed(0)} | ${a.toFixed(0)} | ${(a / b).toFixed(2)}× | ${same} |`);
+        }
+        const table = [
+            `## Robustness checks: images and rewrite before and after (issue 10)`,
+            ``,
+            `Input: the kubeflow/manifests v1.9.1 render. "Before": commit ${BEFORE_ROBUSTNESS}, built from git in the same run; "after": this tree`,
+            `(duplicate keys refused, alias expansion bounded, UTF-8 checked, unreadable payloads reported, container images checked).`,
+            `Whole processes, run alternately, median of ${runs}, Node ${process.version}, ${os.cpus().length} cores, measured ${new Date().toISOString().slice(0, 10)}.`,
+            `Target: no slower than before.`,
+            ``,
+            `| command | before ms | after ms | after / before | |`,
+            `| --- | ---: | ---: | ---: | --- |`,
+            ...rows,
+            ``,
+        ].join("\n");
+        process.stdout.write(table + "\n");
+        if (process.argv.includes("--write")) writeSection("Robustness checks: images and rewrite before and after", table);
+    } finally {
+        spawnSync("git", ["worktree", "remove", "--force", dir], { cwd: ROOT });
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)}× (target ${target}×: ${ratio <= target ? "met" : "not met"})`;

@@ -11,7 +11,6 @@ import { KfstackError, UsageError } from "../core/errors";
 import { Outcome, parseArgs, Parsed } from "./args";
 import { readStdin } from "./input";
 import { imagesCommand, rewriteCommand, checkCommand, planCommand } from "./streams";
-import { renderCommand } from "./render";
 
 export const USAGE = `kfstack — container images of Kubernetes manifests, for clusters behind a mirror
 
@@ -59,7 +58,9 @@ async function dispatch(p: Parsed, stdin: () => Buffer | string): Promise<Outcom
         case "plan":
             return planCommand(p, stdin);
         case "render":
-            return renderCommand(p);
+            // Loaded only when used: rendering needs the whole platform (kustomize, Dex, ordering),
+            // the stream commands need none of it, and every module costs start-up time.
+            return (await import("./render")).renderCommand(p);
         default:
             throw new UsageError(`unknown command ${JSON.stringify(p.command)}`, p.command);
     }

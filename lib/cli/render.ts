@@ -8,7 +8,7 @@ import { UsageError } from "../core/errors";
 import { parseSettings, readStackFile, Settings } from "../config";
 import { preparePlatform } from "../plan";
 import { Outcome, Parsed, expectOnly } from "./args";
-import { renderFiles, writeRenderFolder } from "./renderFolder";
+import { checkRenderTarget, renderFiles, writeRenderFolder } from "./renderFolder";
 
 /** Settings for a render from flags and/or a stack file; flags win. */
 export function renderSettings(flags: ReadonlyMap<string, string[]>): { settings: Settings; hadUsers: boolean } {
@@ -43,6 +43,7 @@ export async function renderCommand(p: Parsed): Promise<Outcome> {
         throw new UsageError("'kfstack render' needs --manifests DIR (a kubeflow/manifests checkout) or --config Pulumi.<stack>.yaml");
     }
     const { settings, hadUsers } = renderSettings(p.flags);
+    checkRenderTarget(out); // before the minutes of rendering, not after
     const prepared = await preparePlatform(settings);
     const files = renderFiles(prepared, settings.mirror);
     writeRenderFolder(files, out);

@@ -100,8 +100,8 @@ function writeError(out: string, e: unknown): InputError {
     return new InputError(`--out ${out}: cannot write the render: ${why[err.code ?? ""] ?? err.message}`, "--out");
 }
 
-/** Checks `--out` before anything is written; returns the folder to write (a symlink's target). */
-function checkTarget(out: string): { target: string; exists: boolean } {
+/** Checks `--out` before anything is rendered or written; returns the folder to write (a symlink's target). */
+export function checkRenderTarget(out: string): { target: string; exists: boolean } {
     let target = path.resolve(out);
     let st: fs.Stats | undefined;
     try {
@@ -142,7 +142,7 @@ function checkTarget(out: string): { target: string; exists: boolean } {
 
 /** Writes the files into `out` as one step: staged beside it, then swapped in. */
 export function writeRenderFolder(files: readonly RenderFile[], out: string): void {
-    const { target, exists } = checkTarget(out);
+    const { target, exists } = checkRenderTarget(out);
     const parent = path.dirname(target);
     let staging: string | undefined;
     try {

@@ -111,9 +111,12 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
         }
         return v as Record<string, unknown>;
     };
+    // Keys a misspelling stands for: "is not set" would only repeat the "did you mean".
+    const meant = new Set<string>();
     for (const k of Object.keys(raw)) {
         if (!(k in KNOWN)) {
             const hint = closest(k, Object.keys(KNOWN));
+            if (hint) meant.add(key(hint));
             problems.push(`${key(k)} is not a kfstack setting${hint ? `; did you mean ${key(hint)}?` : `; known: ${Object.keys(KNOWN).join(", ")}`}`);
             continue;
         }
@@ -123,6 +126,7 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
             for (const f of Object.keys(v)) {
                 if (!fields.includes(f)) {
                     const hint = closest(f, fields);
+                    if (hint) meant.add(key(k, hint));
                     problems.push(`${key(k, f)} is not a setting of ${key(k)}${hint ? `; did you mean ${key(k, hint)}?` : `; known: ${fields.join(", ")}`}`);
                 }
             }
@@ -161,7 +165,7 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     const mPath = str(m, "manifests", "path");
     const mGit = str(m, "manifests", "git");
     const mRef = str(m, "manifests", "ref");
-    if (!mPath && !mGit)
+    if (!mPath && !mGit && !meant.has(key("manifests")) && !meant.has(key("manifests", "path")))
         problems.push(
             `${key("manifests", "path")} is not set; set it to a kubeflow/manifests checkout (or set ${key("manifests", "git")} and ${key("manifests", "ref")})`,
         );
@@ -173,7 +177,8 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     const mi = obj("mirror");
     const registry = str(mi, "mirror", "registry");
     let mirror: Mirror | undefined;
-    if (registry === undefined && !problems.some((p) => p.startsWith(key("mirror", "registry")))) {
+    const registryMeant = meant.has(key("mirror")) || meant.has(key("mirror", "registry"));
+    if (registry === undefined && !registryMeant && !problems.some((p) => p.startsWith(key("mirror", "registry")))) {
         problems.push(`${key("mirror", "registry")} is not set; set it to REGISTRY[/PREFIX], e.g. registry.local:5000/kubeflow`);
     } else if (registry !== undefined) {
         try {

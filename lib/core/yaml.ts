@@ -68,9 +68,17 @@ function splitChunks(text: string): Chunk[] {
     return chunks;
 }
 
-/** True when a chunk holds nothing but markers, comments and blank lines. */
+/** True when a chunk holds nothing but markers, comments and blank lines (line by line: most chunks answer on their second line). */
 function isBlank(chunk: string): boolean {
-    return chunk.split("\n").every((l) => /^\s*(#.*)?$/.test(l) || /^(?:---|\.\.\.)\s*(#.*)?$/.test(l.trimEnd()));
+    let start = 0;
+    while (start < chunk.length) {
+        const nl = chunk.indexOf("\n", start);
+        const line = chunk.slice(start, nl < 0 ? chunk.length : nl);
+        if (!/^\s*(#.*)?$/.test(line) && !/^(?:---|\.\.\.)\s*(#.*)?$/.test(line.trimEnd())) return false;
+        if (nl < 0) break;
+        start = nl + 1;
+    }
+    return true;
 }
 
 /**
@@ -112,10 +120,14 @@ function parseProblem(e: unknown, source: string, firstLine: number): string {
     return `${where}: invalid YAML: ${reason}; ${fix}`;
 }
 
+/** An anchor (`&name`) and an alias (`*name`) token: only a document with both can share nodes. */
+const ANCHOR_TOKEN = /(?:^|[\s[{,:])&[^\s,[\]{}]/m;
+const ALIAS_TOKEN = /(?:^|[\s[{,:])\*[^\s,[\]{}]/m;
+
 function load(text: string, source: string): unknown {
     const value = jsyaml.load(text, { filename: source, schema: jsyaml.DEFAULT_SCHEMA });
-    // Only a document with an alias can share nodes; `*` is rare enough to check cheaply first.
-    if (text.includes("*") && text.includes("&")) aliasExpansion(value);
+    // The tokens may also stand in strings (a template, a URL): then the count simply finds no sharing.
+    if (text.includes("&") && ANCHOR_TOKEN.test(text) && ALIAS_TOKEN.test(text)) aliasExpansion(value);
     return value;
 }
 

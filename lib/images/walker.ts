@@ -122,6 +122,8 @@ function setValue(v: unknown): string | undefined {
  * Returns the parent itself when the node sets nothing.
  */
 export function hubScopeOf(node: Record<string, unknown>, parent: HubScope | undefined, path: string): HubScope | undefined {
+    // Most nodes set none of the four: answer without allocating.
+    if (node.hub === undefined && node.tag === undefined && node.variant === undefined && node.global === undefined) return parent;
     const global = isPlainObject(node.global) ? node.global : undefined;
     const pick = (field: string, read: (v: unknown) => string | undefined): { value?: string; holder?: Record<string, unknown> } => {
         const own = read(node[field]);

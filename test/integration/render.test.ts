@@ -138,7 +138,7 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
         [
             "several problems at once",
             { "kfstack:mirror": { registy: "r.io" }, "kfstack:cluster": { type: "gke" } },
-            /3 problems[\s\S]*kfstack:mirror\.registy is not a setting of kfstack:mirror; did you mean kfstack:mirror\.registry\?[\s\S]*kfstack:cluster\.type is "gke"; use one of onprem, eks/,
+            /2 problems[\s\S]*kfstack:mirror\.registy is not a setting of kfstack:mirror; did you mean kfstack:mirror\.registry\?[\s\S]*kfstack:cluster\.type is "gke"; use one of onprem, eks/,
         ],
     ];
     for (const [what, config, message] of bad) {

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as jsyaml from "js-yaml";
+import { kustomizationPaths } from "../../../lib/render";
 import { appNameOf, readCatalog, readExample } from "../../../lib/source";
 import { K8sObject } from "../../../lib/core";
 import { partitionExample } from "../../../lib/render";
@@ -97,6 +98,48 @@ describe("example-wide fields", () => {
         assert.throws(
             () => partitionExample(apps, moved, "example/kustomization.yaml"),
             /renames or moves objects the apps render \(v1\/ConfigMap\/kubeflow\/cfg-h2k4m6b8d9 \(app a\), .*namespace in each app's overlay/,
+        );
+    });
+});
+
+describe("the inputs of a kustomization", () => {
+    it("are the fields kustomize reads as paths, and nothing else", () => {
+        const paths = kustomizationPaths({
+            resources: ["a.yaml", "../base"],
+            components: ["../c"],
+            patches: [{ path: "p.yaml" }, { patch: "inline: true" }],
+            patchesStrategicMerge: ["psm.yaml", "kind: X\nmetadata: {name: inline}\n"],
+            patchesJson6902: [{ path: "j.yaml" }],
+            configMapGenerator: [{ files: ["k=f.txt", "g.txt"], envs: ["e.env"] }],
+            secretGenerator: [{ env: "s.env" }],
+            replacements: [{ path: "r.yaml" }, { source: { fieldPath: "x" }, targets: [{ options: { delimiter: "/" } }] }],
+            crds: ["crd.json"],
+            configurations: ["conf.yaml"],
+            openapi: { path: "schema.json" },
+            helmCharts: [{ name: "x", valuesFile: "v.yaml" }],
+            commonAnnotations: { home: "/" },
+            namespace: "/",
+        });
+        assert.deepStrictEqual(
+            paths.sort(),
+            [
+                "../base",
+                "../c",
+                "a.yaml",
+                "charts",
+                "conf.yaml",
+                "crd.json",
+                "e.env",
+                "f.txt",
+                "g.txt",
+                "j.yaml",
+                "p.yaml",
+                "psm.yaml",
+                "r.yaml",
+                "s.env",
+                "schema.json",
+                "v.yaml",
+            ].sort(),
         );
     });
 });

@@ -1,0 +1,327 @@
+/**
+ * The CLI's contract for bad input, as a new user meets it: every case exits 2, writes
+ * nothing to stdout, writes one line to stderr that names the input, prints no stack
+ * trace, and leaves nothing half-written. Run as a process, as scripts run it.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import { CLI } from "../../../harness/paths";
+import { tempDir } from "../../support/helpers";
+
+const POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: ns\nspec:\n  containers:\n  - name: a\n    image: busybox:1.28\n";
+const pod = (image: string) => POD.replace("image: busybox:1.28", image);
+
+/** A YAML of `levels` nested aliases, each expanding 9 times: 9^levels nodes from a few hundred bytes. */
+function aliasBomb(levels: number): string {
+    let text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n';
+    let previous = "a";
+    for (let i = 0; i < levels; i++) {
+        const name = `l${i}`;
+        text += `${name}: &${name} [${Array(9).fill(`*${previous}`).join(",")}]\n`;
+        previous = name;
+    }
+    return text + "kind: ConfigMap\nmetadata: {name: bomb}\n";
+}
+
+interface Case {
+    readonly what: string;
+    /** Arguments; `$DIR` is replaced by the case's own temp folder. */
+    readonly args: string[];
+    /** Standard input: text, bytes, or a path to open as stdin. */
+    readonly stdin?: string | Buffer | { path: string };
+    /** Files to create in the case's folder first. */
+    readonly files?: Record<string, string | Buffer>;
+    /** What stderr must say (the input named, and the problem). */
+    readonly error: RegExp;
+    /** A path (in the case's folder) that must not exist afterwards: nothing half-written. */
+    readonly notCreated?: string;
+}
+
+const STACK = (config: string) => `config:\n${config}`;
+const RELEASE = { "rel/example/kustomization.yaml": "resources:\n- ../apps/a\n", "rel/apps/a/kustomization.yaml": "resources: []\n" };
+
+const cases: Case[] = [
+    // Streams that are not valid or not safe YAML.
+    { what: "YAML that does not parse", args: ["images"], stdin: "kind: Pod\nmetadata: {name: [\n", error: /<stdin>:\d+:\d+: invalid YAML/ },
+    {
+        what: "an alias bomb",
+        args: ["images", "$DIR/bomb.yaml"],
+        files: { "bomb.yaml": aliasBomb(9) },
+        error: /bomb\.yaml:1: YAML aliases expand to more than/,
+    },
+    { what: "an alias bomb on rewrite", args: ["rewrite", "--mirror", "r.io"], stdin: aliasBomb(8), error: /<stdin>:1: YAML aliases expand/ },
+    {
+        what: "a duplicate key",
+        args: ["images"],
+        stdin: "kind: Pod\nkind: Pod\nmetadata: {name: p}\n",
+        error: /<stdin>:2:\d+: invalid YAML: duplicated mapping key; keep one/,
+    },
+    {
+        what: "a duplicate image key in a container",
+        args: ["rewrite", "--mirror", "r.io"],
+        stdin: POD + "    image: gcr.io/x:1\n",
+        error: /<stdin>:10:\d+: invalid YAML: duplicated mapping key/,
+    },
+    {
+        what: "bytes that are not UTF-8 in a file",
+        args: ["images", "$DIR/latin1.yaml"],
+        files: { "latin1.yaml": Buffer.from("kind: ConfigMap\nmetadata: {name: caf\xe9}\n", "latin1") },
+        error: /latin1\.yaml:2: byte 0xe9 .* is not UTF-8/,
+    },
+    {
+        what: "bytes that are not UTF-8 on stdin",
+        args: ["check", "--mirror", "r.io"],
+        stdin: Buffer.from([0x6b, 0x3a, 0x20, 0xff, 0x0a]),
+        error: /<stdin>:1: byte 0xff .* is not UTF-8/,
+    },
+    { what: "a file that does not exist", args: ["images", "$DIR/none.yaml"], error: /none\.yaml: cannot read the YAML stream: no such file/ },
+    { what: "a FILE that is a directory", args: ["images", "$DIR"], error: /cannot read the YAML stream: is a directory/ },
+    { what: "stdin that is a directory", args: ["images"], stdin: { path: "/" }, error: /<stdin>: cannot read standard input: is a directory/ },
+    // Images of the wrong type or shape.
+    {
+        what: "image: 123",
+        args: ["images"],
+        stdin: pod("image: 123"),
+        error: /Pod ns\/p spec\.containers\[0\]\.image: invalid image reference "123": it is a number, not a string/,
+    },
+    {
+        what: 'image: ""',
+        args: ["check", "--mirror", "r.io"],
+        stdin: pod('image: ""'),
+        error: /spec\.containers\[0\]\.image: invalid image reference "": it is empty/,
+    },
+    {
+        what: "image: a list",
+        args: ["rewrite", "--mirror", "r.io"],
+        stdin: pod("image: [busybox]"),
+        error: /image: invalid image reference .*it is a list, not a string/,
+    },
+    {
+        what: "image: a map",
+        args: ["plan", "--mirror", "r.io"],
+        stdin: pod("image: {name: busybox}"),
+        error: /image: invalid image reference .*it is a object, not a string/,
+    },
+    {
+        what: "a container with no image",
+        args: ["check", "--mirror", "r.io"],
+        stdin: pod("imagePullPolicy: Always"),
+        error: /spec\.containers\[0\]\.image: invalid image reference "": the container has no image/,
+    },
+    { what: "an upper-case repository", args: ["images"], stdin: pod("image: BusyBox:1"), error: /"BusyBox:1": repository component "BusyBox" has upper case/ },
+    {
+        what: "white space in a reference",
+        args: ["rewrite", "--mirror", "r.io"],
+        stdin: pod('image: "busybox 1"'),
+        error: /"busybox 1": it contains white space/,
+    },
+    { what: "a short digest", args: ["plan", "--mirror", "r.io"], stdin: pod("image: a@sha256:abc"), error: /digest "sha256:abc" is not algorithm:hex/ },
+    {
+        what: "check on an invalid reference",
+        args: ["check", "--mirror", "r.io"],
+        stdin: pod("image: gcr.io/A/b:1"),
+        error: /invalid image reference "gcr\.io\/A\/b:1"/,
+    },
+    {
+        what: "an invalid image in args",
+        args: ["images"],
+        stdin: POD + "    args: [--executor-image=Gcr.io/X/y:1]\n",
+        error: /args\[0\]: invalid image reference "Gcr\.io\/X\/y:1"/,
+    },
+    // Options.
+    { what: "an unknown command", args: ["imagez"], error: /unknown command "imagez"/ },
+    { what: "an unknown option", args: ["images", "--frobnicate"], error: /unknown option --frobnicate/ },
+    { what: "a value for a switch", args: ["images", "--where=no"], stdin: POD, error: /--where takes no value \(got --where=no\)/ },
+    { what: "--", args: ["images", "--", "x"], error: /'--' is not an option of kfstack/ },
+    { what: "--out given twice", args: ["render", "--config", "c.yaml", "--out", "a", "--out", "b"], error: /--out given twice \(a, b\)/ },
+    { what: "no --mirror", args: ["rewrite"], stdin: POD, error: /'kfstack rewrite' needs --mirror/ },
+    {
+        what: "two --mirror where one is taken",
+        args: ["rewrite", "--mirror", "a.io", "--mirror", "b.io"],
+        stdin: POD,
+        error: /takes one --mirror \(got a\.io, b\.io\)/,
+    },
+    { what: "a mirror with a scheme", args: ["check", "--mirror", "https://r.io"], stdin: POD, error: /invalid mirror "https:\/\/r\.io": drop the URL scheme/ },
+    {
+        what: "a mirror port 0",
+        args: ["rewrite", "--mirror", "r.io:0/kf"],
+        stdin: POD,
+        error: /invalid mirror "r\.io:0\/kf": registry port 0 is outside 1-65535/,
+    },
+    { what: "a mirror port 70000", args: ["plan", "--mirror", "r.io:70000"], stdin: POD, error: /registry port 70000 is outside 1-65535/ },
+    { what: "a mirror that is no host", args: ["rewrite", "--mirror", "kubeflow"], stdin: POD, error: /invalid mirror "kubeflow": .*Docker Hub user/ },
+    { what: "an empty --mirror", args: ["rewrite", "--mirror="], stdin: POD, error: /--mirror needs a value/ },
+    { what: "two FILEs", args: ["images", "a.yaml", "b.yaml"], error: /expected one FILE, got 2/ },
+    {
+        what: "an option another command takes",
+        args: ["rewrite", "--mirror", "r.io", "--where"],
+        stdin: POD,
+        error: /option --where does not apply to 'kfstack rewrite'/,
+    },
+    { what: "render with no --out", args: ["render", "--manifests", "x", "--mirror", "r.io"], error: /'kfstack render' needs --out DIR/ },
+    { what: "render with no source", args: ["render", "--out", "$DIR/out"], error: /needs --manifests DIR .* or --config/, notCreated: "out" },
+    { what: "render with a FILE", args: ["render", "x.yaml", "--out", "$DIR/out"], error: /'kfstack render' takes no FILE/, notCreated: "out" },
+    // Stack files.
+    {
+        what: "a stack file whose config: is empty",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: { "s.yaml": STACK("") },
+        error: /s\.yaml: config: is empty/,
+        notCreated: "out",
+    },
+    {
+        what: "a stack file whose config: is a list",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: { "s.yaml": STACK("- kfstack:mirror: {registry: r.io}\n") },
+        error: /s\.yaml: config: is a list; it must be a map/,
+        notCreated: "out",
+    },
+    {
+        what: "a stack file with no config:",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: { "s.yaml": "encryptionsalt: x\n" },
+        error: /s\.yaml: not a Pulumi stack file/,
+        notCreated: "out",
+    },
+    {
+        what: "a key with no namespace",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: { "s.yaml": STACK("  mirror: {registry: r.io}\n") },
+        error: /key "mirror" has no namespace; write kfstack:mirror/,
+        notCreated: "out",
+    },
+    {
+        what: "a misspelled namespace",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: { "s.yaml": STACK("  kfstak:mirror: {registry: r.io}\n") },
+        error: /key "kfstak:mirror" is in namespace "kfstak"; did you mean kfstack:mirror\?/,
+        notCreated: "out",
+    },
+    {
+        what: "kfstack:users: 5",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: { ...RELEASE, "s.yaml": STACK("  kfstack:manifests: {path: rel}\n  kfstack:mirror: {registry: r.io}\n  kfstack:users: 5\n") },
+        error: /kfstack:users must be a list/,
+        notCreated: "out",
+    },
+    {
+        what: "a key given twice",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: { "s.yaml": STACK("  kfstack:mirror: {registry: r.io}\n  kfstack:mirror: {registry: q.io}\n") },
+        error: /s\.yaml:3:\d+: invalid YAML: duplicated mapping key/,
+        notCreated: "out",
+    },
+    {
+        what: "a misspelled setting",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: { ...RELEASE, "s.yaml": STACK("  kfstack:manifests: {path: rel}\n  kfstack:mirror: {regsitry: r.io}\n") },
+        error: /kfstack:mirror\.regsitry is not a setting of kfstack:mirror; did you mean kfstack:mirror\.registry\?/,
+        notCreated: "out",
+    },
+    {
+        what: "a stack file that does not exist",
+        args: ["render", "--config", "$DIR/none.yaml", "--out", "$DIR/out"],
+        error: /none\.yaml: cannot read the stack file: no such file/,
+        notCreated: "out",
+    },
+    {
+        what: "a stack file that is not YAML",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: { "s.yaml": "config: {a: [\n" },
+        error: /s\.yaml:\d+:\d+: invalid YAML/,
+        notCreated: "out",
+    },
+    // Render sources and output folders.
+    {
+        what: "a manifests folder that does not exist",
+        args: ["render", "--manifests", "$DIR/none", "--mirror", "r.io", "--out", "$DIR/out"],
+        error: /manifests directory .*none does not exist/,
+        notCreated: "out",
+    },
+    {
+        what: "a manifests folder with no example",
+        args: ["render", "--manifests", "$DIR", "--mirror", "r.io", "--out", "$DIR/out"],
+        error: /example has no kustomization\.yaml/,
+        notCreated: "out",
+    },
+    {
+        what: "an --out whose parent is a file",
+        args: ["render", "--manifests", "$DIR/rel", "--mirror", "r.io", "--out", "$DIR/f/out"],
+        files: { ...RELEASE, f: "a file" },
+        error: /--out .*f\/out: cannot write the render: a part of the path is a file/,
+    },
+    {
+        what: "an --out that is a file",
+        args: ["render", "--manifests", "$DIR/rel", "--mirror", "r.io", "--out", "$DIR/f"],
+        files: { ...RELEASE, f: "a file" },
+        error: /--out .*\/f: exists and is not a folder/,
+    },
+    {
+        what: "an --out on /proc",
+        args: ["render", "--manifests", "$DIR/rel", "--mirror", "r.io", "--out", "/proc/kfstack-out"],
+        files: RELEASE,
+        error: /--out \/proc\/kfstack-out: is on procfs, a virtual file system/,
+    },
+    {
+        what: "an --out holding the user's files",
+        args: ["render", "--manifests", "$DIR/rel", "--mirror", "r.io", "--out", "$DIR/mine"],
+        files: { ...RELEASE, "mine/notes.txt": "keep" },
+        error: /--out .*mine: holds files kfstack did not write \(notes\.txt\); nothing was changed/,
+    },
+];
+
+function runCase(c: Case, dir: string): { status: number | null; stdout: string; stderr: string; ms: number } {
+    for (const [name, content] of Object.entries(c.files ?? {})) {
+        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+        fs.writeFileSync(path.join(dir, name), content);
+    }
+    const args = c.args.map((a) => a.replace("$DIR", dir));
+    const stdinFd = c.stdin && typeof c.stdin === "object" && "path" in c.stdin ? fs.openSync(c.stdin.path, "r") : undefined;
+    const started = Date.now();
+    try {
+        const r = spawnSync(process.execPath, [CLI, ...args], {
+            cwd: dir,
+            input: stdinFd === undefined ? ((c.stdin as string | Buffer | undefined) ?? "") : undefined,
+            stdio: [stdinFd ?? "pipe", "pipe", "pipe"],
+            encoding: "utf8",
+        });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
+    } finally {
+        if (stdinFd !== undefined) fs.closeSync(stdinFd);
+    }
+}
+
+describe("kfstack CLI: bad input (table)", () => {
+    it(`covers at least 40 cases (${cases.length})`, () => {
+        assert.ok(cases.length >= 40);
+        assert.strictEqual(new Set(cases.map((c) => c.what)).size, cases.length, "each case says what it is");
+    });
+
+    for (const c of cases) {
+        it(`${c.what} → exit 2, nothing on stdout, one line on stderr naming it`, () => {
+            const dir = tempDir("bad");
+            const r = runCase(c, dir);
+            assert.strictEqual(r.status, 2, `exit ${r.status}; stderr: ${r.stderr}`);
+            assert.strictEqual(r.stdout, "");
+            assert.match(r.stderr, /^kfstack: [^\n]+\n$/, "exactly one line");
+            assert.doesNotMatch(r.stderr, /internal error|\n\s+at |Error:/, "no stack trace");
+            assert.match(r.stderr, c.error);
+            if (c.notCreated) assert.ok(!fs.existsSync(path.join(dir, c.notCreated)), `${c.notCreated} was not created`);
+            // Nothing half-written: no staging folder left anywhere in the case's folder.
+            assert.deepStrictEqual(
+                fs.readdirSync(dir, { recursive: true }).filter((f) => String(f).includes(".kfstack-")),
+                [],
+            );
+        });
+    }
+
+    it("stops an alias bomb in well under a second", () => {
+        const dir = tempDir("bomb");
+        const r = runCase({ what: "bomb", args: ["images", "$DIR/b.yaml"], files: { "b.yaml": aliasBomb(9) }, error: /./ }, dir);
+        assert.strictEqual(r.status, 2);
+        // The whole process, node's start included (about 0.1 s here); unbounded, 9 levels take minutes.
+        assert.ok(r.ms < 1000, `${r.ms} ms`);
+    });
+});
