@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { KfstackError } from "./lib/core";
-import { preparePlatform } from "./lib/plan";
+import { preparePlatform, pulumiAnnotations } from "./lib/plan";
 import { readStackConfig } from "./components/stackConfig";
 import { KubeflowPlatform } from "./components/kubeflow";
 
@@ -16,7 +16,11 @@ export = async () => {
         const { settings, users } = readStackConfig(process.cwd());
         const prepared = await preparePlatform(settings);
         const provider = new k8s.Provider("k8s", {});
-        const platform = new KubeflowPlatform("kubeflow", { prepared, users, skipAwait: settings.skipAwait }, { providers: { kubernetes: provider } });
+        const platform = new KubeflowPlatform(
+            "kubeflow",
+            { prepared, users, annotations: pulumiAnnotations(settings) },
+            { providers: { kubernetes: provider } },
+        );
         return {
             mirror: settings.mirror.location,
             apps: prepared.apps.map((a) => a.name),

@@ -13,8 +13,19 @@ import { ENGINE_BIN } from "./paths";
 
 export { ENGINE_BIN };
 
-export function clusterBinariesPresent(): boolean {
-    return ["etcd", "kube-apiserver"].every((b) => fs.existsSync(path.join(ENGINE_BIN, b)));
+export function clusterBinariesPresent(controllers = false): boolean {
+    return ["etcd", "kube-apiserver", ...(controllers ? ["kube-controller-manager"] : [])].every((b) => fs.existsSync(path.join(ENGINE_BIN, b)));
+}
+
+/** How to start the cluster. */
+export interface ClusterOptions {
+    /**
+     * Run kube-controller-manager's garbage collector, namespace and PVC/PV protection controllers
+     * too: without them a foreground delete (what pulumi-kubernetes does), a namespace's or a
+     * claim's delete never finishes.
+     * @default false
+     */
+    readonly controllers?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -50,8 +61,8 @@ async function waitFor(what: string, ms: number, ok: () => boolean, log: () => s
     throw new Error(`${what} did not come up in ${ms} ms:\n${log().slice(-3000)}`);
 }
 
-/** Starts etcd and kube-apiserver on free loopback ports. */
-export async function startCluster(): Promise<Cluster> {
+/** Starts etcd and kube-apiserver (and, when asked, kube-controller-manager) on free loopback ports. */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-apiserver-"));
     const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
     const logs: Record<string, string> = { etcd: "", apiserver: "" };
@@ -165,6 +176,28 @@ export async function startCluster(): Promise<Cluster> {
             () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok",
             () => logs.apiserver + logs.etcd,
         );
+        if (options.controllers) {
+            logs.controllers = "";
+            run("controllers", "kube-controller-manager", [
+                `--kubeconfig=${kubeconfig}`,
+                // The PVC/PV protection controllers remove the finalizers the API server adds to claims and volumes.
+                "--controllers=garbagecollector,namespace,pvc-protection,pv-protection",
+                "--leader-elect=false",
+                // No serving endpoint: nothing scrapes it here.
+                "--secure-port=0",
+                "--use-service-account-credentials=false",
+            ]);
+            // Up when its garbage collector has synced: a Namespace it deletes is gone.
+            const probe = `kfstack-probe-${crypto.randomBytes(3).toString("hex")}`;
+            kubectl(["create", "namespace", probe]);
+            kubectl(["delete", "namespace", probe, "--wait=false"]);
+            await waitFor(
+                "kube-controller-manager",
+                90000,
+                () => kubectl(["get", "namespace", probe]).status !== 0,
+                () => logs.controllers,
+            );
+        }
     } catch (e) {
         await stop();
         throw e;

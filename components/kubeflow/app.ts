@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K8sObject, objectKey, typeToken } from "../../lib/core";
-import { planApp, registrationOrder } from "../../lib/plan";
+import { planApp, registrationOrder, withoutDroppedEmpties } from "../../lib/plan";
 
 /** The logical name of an object inside an app: unique per type in a stack. */
 export function objectName(app: string, o: K8sObject): string {
@@ -31,8 +31,8 @@ export interface KubeflowAppArgs {
     readonly dependsOn?: pulumi.Resource[];
     /** Replaces an object's inputs (a ConfigMap whose data comes from secrets, say); by object key. Fields may be Outputs. @default none */
     readonly overrides?: ReadonlyMap<string, Record<string, pulumi.Input<any>>>;
-    /** Set `pulumi.com/skipAwait: "true"` on every object (no kubelet, or no waiting). @default false */
-    readonly skipAwait?: boolean;
+    /** Annotations for every object (`pulumi.com/skipAwait`, `pulumi.com/patchForce`: see `pulumiAnnotations`). @default {} */
+    readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -62,7 +62,7 @@ export class KubeflowApp extends pulumi.ComponentResource {
             const key = objectKey(o);
             const deps = (plan.get(key) ?? []).map((d) => resources.get(d) as KubeObject);
             const base = (args.overrides?.get(key) ?? o) as K8sObject;
-            const inputs = args.skipAwait ? withSkipAwait(base) : base;
+            const inputs = withAnnotations(withoutDroppedEmpties(base), args.annotations ?? {});
             const r = new KubeObject(objectName(name, o), inputs, o.apiVersion, o.kind, {
                 parent: this,
                 dependsOn: [...deps, ...(args.dependsOn ?? [])],
@@ -78,7 +78,8 @@ export class KubeflowApp extends pulumi.ComponentResource {
     }
 }
 
-/** A copy of the object with the `pulumi.com/skipAwait` annotation. */
-export function withSkipAwait(o: K8sObject): K8sObject {
-    return { ...o, metadata: { ...o.metadata, annotations: { ...((o.metadata.annotations as object) ?? {}), "pulumi.com/skipAwait": "true" } } };
+/** A copy of the object with more annotations (the object itself when there are none). */
+export function withAnnotations(o: K8sObject, annotations: Readonly<Record<string, string>>): K8sObject {
+    if (Object.keys(annotations).length === 0) return o;
+    return { ...o, metadata: { ...o.metadata, annotations: { ...((o.metadata.annotations as object) ?? {}), ...annotations } } };
 }

@@ -15,8 +15,8 @@ export interface KubeflowPlatformArgs {
     readonly prepared: PreparedPlatform;
     /** Dex static users. @default [] (keep the release's users) */
     readonly users?: readonly PlatformUser[];
-    /** `pulumi.com/skipAwait` on every object. @default false */
-    readonly skipAwait?: boolean;
+    /** Annotations for every object (`pulumiAnnotations(settings)`). @default {} */
+    readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -65,7 +65,7 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
                         digest: app.digest,
                         dependsOn: app.dependsOn.map((d) => apps.get(d)).filter((a): a is KubeflowApp => a !== undefined),
                         overrides,
-                        skipAwait: args.skipAwait,
+                        annotations: args.annotations,
                     },
                     { parent: this },
                 ),

@@ -24,6 +24,12 @@ export interface TransformSettings {
     readonly ingressServiceType?: "NodePort" | "LoadBalancer" | "ClusterIP";
     /** Istio's JWT policy; `first-party-jwt` for clusters without TokenRequest. @default undefined (keep) */
     readonly istioJwtPolicy?: "first-party-jwt" | "third-party-jwt";
+    /**
+     * `failurePolicy` of every admission webhook. `Ignore` only where no pod can serve them
+     * (a control plane without nodes, as in kfstack's own tests): a webhook nobody serves
+     * with `Fail` refuses every object it intercepts. @default undefined (keep)
+     */
+    readonly webhookFailurePolicy?: "Ignore" | "Fail";
 }
 
 /** How to render (`kfstack:kustomize`). */
@@ -70,6 +76,13 @@ export interface Settings {
     readonly profiles: ProfileSetting[];
     /** Set `pulumi.com/skipAwait` on every object (clusters without a kubelet, tests). @default false */
     readonly skipAwait: boolean;
+    /**
+     * Set `pulumi.com/patchForce` on every object: kfstack owns its objects, so a field someone
+     * took with `kubectl edit`/`kubectl set` is taken back instead of failing the update with a
+     * server-side apply conflict (https://github.com/pulumi/pulumi-kubernetes/issues/2352).
+     * @default true
+     */
+    readonly patchForce: boolean;
 }
 
 /** Bad configuration: every problem, each naming its key. */
@@ -89,10 +102,11 @@ const KNOWN: Record<string, string[] | null> = {
     cluster: ["type"],
     apps: ["enabled", "disabled", "extra"],
     kustomize: ["binary", "remotes", "cacheDir"],
-    transforms: ["imagePullPolicy", "secureCookies", "storageClass", "ingressServiceType", "istioJwtPolicy"],
+    transforms: ["imagePullPolicy", "secureCookies", "storageClass", "ingressServiceType", "istioJwtPolicy", "webhookFailurePolicy"],
     users: null,
     profiles: null,
     skipAwait: null,
+    patchForce: null,
 };
 
 /**
@@ -241,6 +255,7 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
             oneOf(t, "transforms", "ingressServiceType", ["NodePort", "LoadBalancer", "ClusterIP"] as const) ??
             (raw.cluster === undefined ? undefined : cluster === "eks" ? "LoadBalancer" : "NodePort"),
         istioJwtPolicy: oneOf(t, "transforms", "istioJwtPolicy", ["first-party-jwt", "third-party-jwt"] as const),
+        webhookFailurePolicy: oneOf(t, "transforms", "webhookFailurePolicy", ["Ignore", "Fail"] as const),
     };
 
     // users
@@ -287,7 +302,9 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
 
     const skip = raw.skipAwait;
     if (skip !== undefined && typeof skip !== "boolean") problems.push(`${key("skipAwait")} must be true or false`);
+    const force = raw.patchForce;
+    if (force !== undefined && typeof force !== "boolean") problems.push(`${key("patchForce")} must be true or false`);
 
     if (problems.length > 0 || !mirror) throw new ConfigError(problems);
-    return { manifests, mirror, cluster, apps, kustomize, transforms, users, profiles, skipAwait: skip === true };
+    return { manifests, mirror, cluster, apps, kustomize, transforms, users, profiles, skipAwait: skip === true, patchForce: force !== false };
 }

@@ -148,6 +148,21 @@ export function setIstioJwtPolicy(policy: string): Transform {
     };
 }
 
+/** `failurePolicy` on every webhook of the admission webhook configurations. */
+export function setWebhookFailurePolicy(policy: string): Transform {
+    return (o) => {
+        if (o.kind !== "ValidatingWebhookConfiguration" && o.kind !== "MutatingWebhookConfiguration") return false;
+        let changed = false;
+        for (const w of ((o as Record<string, any>).webhooks ?? []) as Record<string, any>[]) {
+            if (w.failurePolicy !== policy) {
+                w.failurePolicy = policy;
+                changed = true;
+            }
+        }
+        return changed;
+    };
+}
+
 /** The transforms a settings object turns on, by name, in the order they run. */
 export function transformsFor(settings: TransformSettings): [string, Transform][] {
     const list: [string, Transform][] = [];
@@ -156,6 +171,7 @@ export function transformsFor(settings: TransformSettings): [string, Transform][
     if (settings.storageClass) list.push(["storageClass", setStorageClass(settings.storageClass)]);
     if (settings.ingressServiceType) list.push(["ingressServiceType", setIngressServiceType(settings.ingressServiceType)]);
     if (settings.istioJwtPolicy) list.push(["istioJwtPolicy", setIstioJwtPolicy(settings.istioJwtPolicy)]);
+    if (settings.webhookFailurePolicy) list.push(["webhookFailurePolicy", setWebhookFailurePolicy(settings.webhookFailurePolicy)]);
     return list;
 }
 
@@ -168,4 +184,38 @@ export function applyTransforms(objects: K8sObject[], settings: TransformSetting
         report.set(name, changed);
     }
     return report;
+}
+
+/** The Pulumi annotations every object of the platform gets, from the settings. */
+export function pulumiAnnotations(settings: { readonly skipAwait: boolean; readonly patchForce: boolean }): Record<string, string> {
+    return {
+        ...(settings.skipAwait ? { "pulumi.com/skipAwait": "true" } : {}),
+        ...(settings.patchForce ? { "pulumi.com/patchForce": "true" } : {}),
+    };
+}
+
+/**
+ * Top-level fields the API server stores as absent when they are empty: `data: {}` of a
+ * Secret or ConfigMap (`omitempty`), `rules: []` of a Role or ClusterRole. Registered as
+ * written, they read back as missing on every refresh, and Pulumi shows a change that `up`
+ * can never make go away (a Secret's is even a replacement). Dropping them changes nothing
+ * the cluster stores; an aggregated ClusterRole's rules are its controller's anyway.
+ */
+const EMPTY_DROPPED: Readonly<Record<string, readonly string[]>> = {
+    Secret: ["data", "stringData"],
+    ConfigMap: ["data", "binaryData"],
+    Role: ["rules"],
+    ClusterRole: ["rules"],
+};
+
+/** A copy of the object without the empty fields the API server drops (the object itself when it has none). */
+export function withoutDroppedEmpties(o: K8sObject): K8sObject {
+    const fields = EMPTY_DROPPED[o.kind]?.filter((f) => {
+        const v = o[f];
+        return (Array.isArray(v) && v.length === 0) || (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0);
+    });
+    if (!fields || fields.length === 0) return o;
+    const copy = { ...o };
+    for (const f of fields) delete copy[f];
+    return copy;
 }

@@ -41,7 +41,11 @@ describe("KubeflowPlatform and KubeflowApp components", () => {
         const mocks = useMocks({}, {}, "unit");
         const registrations = recordRegistrations();
         const provider = new k8s.Provider("k8s", {});
-        const platform = new KubeflowPlatform("kf", { prepared: prepared(), skipAwait: true }, { providers: { kubernetes: provider } });
+        const platform = new KubeflowPlatform(
+            "kf",
+            { prepared: prepared(), annotations: { "pulumi.com/skipAwait": "true" } },
+            { providers: { kubernetes: provider } },
+        );
         const digests = await promise(platform.appDigests);
         await settle();
         assert.deepStrictEqual(Object.keys(digests), ["widgets", "gadget"]);

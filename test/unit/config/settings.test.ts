@@ -51,7 +51,9 @@ describe("stack config validation", () => {
             storageClass: undefined,
             ingressServiceType: undefined,
             istioJwtPolicy: undefined,
+            webhookFailurePolicy: undefined,
         });
         assert.strictEqual(s.skipAwait, false);
+        assert.strictEqual(s.patchForce, true, "kfstack owns its objects: fields taken by kubectl are taken back");
     });
 });

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { setImagePullPolicy, setSecureCookies, setStorageClass, setIngressServiceType, transformsFor } from "../../../lib/plan";
+import { setImagePullPolicy, setSecureCookies, setStorageClass, setIngressServiceType, transformsFor, withoutDroppedEmpties } from "../../../lib/plan";
 import { K8sObject } from "../../../lib/core";
 import { parseSettings } from "../../../lib/config";
 
@@ -91,5 +91,25 @@ describe("transforms", () => {
             ["imagePullPolicy", "ingressServiceType"],
         );
         assert.strictEqual(s.transforms.ingressServiceType, "LoadBalancer", "EKS implies a LoadBalancer gateway");
+    });
+});
+
+describe("what is registered: empty fields the API server drops", () => {
+    it("drops empty data of Secrets and ConfigMaps and empty rules of roles, nothing else", () => {
+        const secret: K8sObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: {}, type: "kubernetes.io/tls" };
+        assert.deepStrictEqual(withoutDroppedEmpties(secret), { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, type: "kubernetes.io/tls" });
+        assert.ok("data" in secret, "the original is left as it was");
+        const role: K8sObject = {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRole",
+            metadata: { name: "r" },
+            rules: [],
+            aggregationRule: { clusterRoleSelectors: [] },
+        };
+        assert.deepStrictEqual(Object.keys(withoutDroppedEmpties(role)), ["apiVersion", "kind", "metadata", "aggregationRule"]);
+        const full: K8sObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "1" } };
+        assert.strictEqual(withoutDroppedEmpties(full), full, "unchanged objects are not copied");
+        const pod: K8sObject = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { volumes: [{ name: "v", emptyDir: {} }] } };
+        assert.strictEqual(withoutDroppedEmpties(pod), pod, "an emptyDir: {} means something: kept");
     });
 });
