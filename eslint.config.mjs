@@ -11,7 +11,7 @@ export default tseslint.config(
         rules: {
             // Manifests are untyped YAML walked as data: `any` is the honest type there.
             "@typescript-eslint/no-explicit-any": "off",
-            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", caughtErrors: "none" }],
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
             // The Pulumi SDKs' internal modules (policy proxy, protobuf stubs) ship without types.
             "@typescript-eslint/no-require-imports": ["error", { allow: ["^@pulumi/", "^@grpc/", "^google-protobuf/"] }],
         },
