@@ -30,6 +30,7 @@ function time(fn: () => void, runs: number): number[] {
 }
 
 function main(): void {
+    if (process.argv.includes("--only-engine")) return engineBench();
     const text = fs.readFileSync(RENDERED, "utf8");
     const mirror = parseMirror("registry.local:5000/kf");
     const runs = 7;
@@ -102,6 +103,9 @@ function engineBench(): void {
         `| preview from empty | ${s(f.kfstack.firstPreviewMs ?? NaN)} | \`kustomize.v2.Directory\` | ${s(f.directory.previewMs)} | ${((f.kfstack.firstPreviewMs ?? NaN) / f.directory.previewMs).toFixed(2)}× | faster: ${(f.kfstack.firstPreviewMs ?? Infinity) < f.directory.previewMs ? "met" : "not met"} |`,
         `| up from empty | ${s(f.kfstack.upMs)} | \`kustomize.v2.Directory\` | ${s(f.directory.upMs)} | ${(f.kfstack.upMs / f.directory.upMs).toFixed(2)}× | faster: ${f.kfstack.upMs < f.directory.upMs ? "met" : "not met"} |`,
         ``,
+        ...(f.kubectl.diffErrors.length > 0
+            ? [`\`kubectl diff\` reported ${f.kubectl.diffErrors.length} error line(s), e.g. "${f.kubectl.diffErrors[0].slice(0, 160)}": its time includes them.`, ``]
+            : []),
         `What each preview from empty shows: kfstack ${f.kfstack.firstPreviewShows} (every object its own resource, under one component per app,`,
         `every image under the mirror); \`kustomize.v2.Directory\` ${f.directory.previewShows} (the release as published: public images,`,
         `and for its up, webhooks that no pod serves refuse what they intercept${f.directory.upFailed ? ": its up failed part-way, its time is up to the failure" : ""}).`,

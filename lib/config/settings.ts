@@ -49,7 +49,7 @@ export interface RendererOptions {
 export interface UserSetting {
     readonly email: string;
     readonly username: string;
-    /** Index into the caller's secrets; undefined when the config has no password for this user. */
+    /** Whether the config has a password for this user (the value itself stays with the caller, a secret). */
     readonly hasPassword: boolean;
 }
 
@@ -111,8 +111,8 @@ const KNOWN: Record<string, string[] | null> = {
 
 /**
  * Validates raw config: `{ mirror: { registry: "..." }, ... }` (keys without the
- * `kfstack:` namespace). `baseDir` resolves relative paths. `secretKeys` names
- * the keys whose values are secrets the caller holds (a user's password).
+ * `kfstack:` namespace). `baseDir` resolves relative paths. Users' passwords are
+ * secrets: only their presence is recorded here (the program takes them from the engine).
  */
 export function parseSettings(raw: Record<string, unknown>, baseDir: string): Settings {
     const problems: string[] = [];
