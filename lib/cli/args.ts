@@ -24,8 +24,13 @@ const VALUE_FLAGS: ReadonlyMap<string, { many: boolean }> = new Map([
     ["--out", { many: false }],
     ["--config", { many: false }],
     ["--kustomize", { many: false }],
+    ["--images", { many: false }],
+    ["--jobs", { many: false }],
+    ["--src-authfile", { many: false }],
+    ["--dest-authfile", { many: false }],
+    ["--journal", { many: false }],
 ]);
-const SWITCHES = new Set(["--where", "--help"]);
+const SWITCHES = new Set(["--where", "--help", "--plain-http", "--src-plain-http"]);
 
 export function parseArgs(argv: string[]): Parsed {
     const [command = "help", ...rest] = argv;

@@ -10,6 +10,7 @@
 import { KfstackError, UsageError } from "../core/errors";
 import { Outcome, parseArgs, Parsed } from "./args";
 import { readStdin } from "./input";
+import type { Live } from "./mirror";
 import { imagesCommand, rewriteCommand, checkCommand, planCommand } from "./streams";
 
 export const USAGE = `kfstack — container images of Kubernetes manifests, for clusters behind a mirror
@@ -25,18 +26,29 @@ Usage:
   kfstack render --manifests DIR --mirror REGISTRY[/PREFIX] --out DIR
   kfstack render --config Pulumi.<stack>.yaml --out DIR
                                                  the final manifests of each Kubeflow app, one file per app
+  kfstack mirror copy --images FILE --mirror REGISTRY[/PREFIX] [--jobs N] [--plain-http] [--src-plain-http]
+                     [--src-authfile F] [--dest-authfile F] [--journal F]
+                                                 every image into the mirror, digests kept (skopeo)
+  kfstack mirror verify --images FILE --mirror REGISTRY[/PREFIX] [--plain-http] [--src-plain-http]
+                                                 exit 1 unless every image is there with the source digest
+  kfstack mirror export --images FILE --out DIR  every image into one OCI layout, for an air gap
+  kfstack mirror import DIR --mirror REGISTRY[/PREFIX] [--plain-http] [--dest-authfile F]
+                                                 push an exported layout into the mirror
   kfstack help
 
-FILE is a multi-document YAML stream; '-' or no FILE reads standard input.
+FILE is a multi-document YAML stream; '-' or no FILE reads standard input. For 'mirror',
+--images FILE lists one image reference per line ('-': standard input), as 'kfstack images' prints.
+Mirror commands write one line per image to stdout (status, source, mirror reference, digest,
+reason; tab-separated) and progress to stderr.
 Exit codes: 0 ok, 1 a check found something, 2 bad input or usage, 3 internal error.
 `;
 
 export type { Outcome };
 
 /** Runs the CLI without touching process state (tests call this). */
-export async function run(argv: string[], stdin: () => Buffer | string = readStdin): Promise<Outcome> {
+export async function run(argv: string[], stdin: () => Buffer | string = readStdin, live: Live = { progress: () => undefined }): Promise<Outcome> {
     try {
-        return await dispatch(parseArgs(argv), stdin);
+        return await dispatch(parseArgs(argv), stdin, live);
     } catch (e) {
         if (e instanceof UsageError) return { stdout: "", stderr: `kfstack: ${e.message} (see 'kfstack help')\n`, code: 2 };
         if (e instanceof KfstackError) return { stdout: "", stderr: `kfstack: ${e.message}\n`, code: 2 };
@@ -44,7 +56,7 @@ export async function run(argv: string[], stdin: () => Buffer | string = readStd
     }
 }
 
-async function dispatch(p: Parsed, stdin: () => Buffer | string): Promise<Outcome> {
+async function dispatch(p: Parsed, stdin: () => Buffer | string, live: Live): Promise<Outcome> {
     if (p.switches.has("--help") || p.command === "help" || p.command === "--help" || p.command === "-h") {
         return { stdout: USAGE, stderr: "", code: 0 };
     }
@@ -61,6 +73,8 @@ async function dispatch(p: Parsed, stdin: () => Buffer | string): Promise<Outcom
             // Loaded only when used: rendering needs the whole platform (kustomize, Dex, ordering),
             // the stream commands need none of it, and every module costs start-up time.
             return (await import("./render")).renderCommand(p);
+        case "mirror":
+            return (await import("./mirror")).mirrorCommand(p, stdin, live);
         default:
             throw new UsageError(`unknown command ${JSON.stringify(p.command)}`, p.command);
     }
@@ -83,10 +97,21 @@ if (require.main === module) {
     process.stdout.on("error", (e: NodeJS.ErrnoException) => {
         if (e.code === "EPIPE") process.exit(0);
     });
-    run(process.argv.slice(2))
+    // Ctrl-C or a TERM stops a mirror run cleanly: copies in flight are killed, the journal
+    // keeps what finished, and the next run resumes from it.
+    const stop = new AbortController();
+    for (const sig of ["SIGINT", "SIGTERM"] as const) {
+        process.once(sig, () => {
+            process.stderr.write(`kfstack: ${sig}: stopping; a re-run resumes where this one stopped\n`);
+            stop.abort();
+            process.exitCode = 130;
+        });
+    }
+    const live: Live = { progress: (l) => void process.stderr.write(l + "\n"), signal: stop.signal };
+    run(process.argv.slice(2), readStdin, live)
         .then(async (outcome) => {
             if (await writeAll(process.stdout, outcome.stdout)) await writeAll(process.stderr, outcome.stderr);
-            process.exitCode = outcome.code;
+            process.exitCode = stop.signal.aborted ? 130 : outcome.code;
         })
         .catch((e: Error) => {
             process.stderr.write(`kfstack: internal error (a kfstack bug; please report it with this output): ${e.stack ?? e.message}\n`);

@@ -47,3 +47,32 @@ export function runCli(args: string[], input?: string): { stdout: string; stderr
 export function tempDir(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), `kfstack-${prefix}-`));
 }
+
+/** Runs the built CLI as a process without blocking (servers in this process keep answering). */
+export function runCliAsync(
+    args: string[],
+    options: { input?: string; env?: NodeJS.ProcessEnv; onStderr?: (chunk: string) => void; cwd?: string } = {},
+): { done: Promise<{ stdout: string; stderr: string; status: number; signal: NodeJS.Signals | null }>; child: import("child_process").ChildProcess } {
+    const { spawn } = require("child_process") as typeof import("child_process");
+    const child = spawn(process.execPath, [CLI, ...args], { env: options.env ?? process.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => {
+        stderr += c;
+        options.onStderr?.(c);
+    });
+    child.stdin.end(options.input ?? "");
+    const done = new Promise<{ stdout: string; stderr: string; status: number; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on("close", (code, signal) => resolve({ stdout, stderr, status: code ?? -1, signal })),
+    );
+    return { done, child };
+}
+
+/** Skips the suite when a Debian tool it needs is absent (under CI the suite fails instead). */
+export function needTools(ctx: Mocha.Context, tools: string[]): void {
+    const missing = tools.filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
+    if (missing.length === 0) return;
+    if (process.env.CI) throw new Error(`${missing.join(", ")} missing; .ci/run installs them (scripts/setup.sh)`);
+    ctx.skip();
+}

@@ -1,0 +1,60 @@
+/**
+ * Registry credentials. They reach skopeo only through an auth file (the containers-auth.json
+ * format: `{"auths": {"HOST": {"auth": base64("user:password")}}}`) that kfstack writes with
+ * mode 0600 in a private folder and removes afterwards: never on a command line, where `ps`
+ * shows them to every user of the machine.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { InputError } from "../core/errors";
+import { Credentials } from "./registry";
+
+export type AuthMap = Map<string, Credentials>;
+
+/** Reads an auth file (containers-auth.json / Docker config.json); throws InputError naming it. */
+export function readAuthFile(file: string, flag: string): AuthMap {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (e) {
+        throw new InputError(`${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
+    }
+    let doc: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
+    try {
+        doc = JSON.parse(text);
+    } catch (e) {
+        throw new InputError(`${flag} ${file}: not JSON (${(e as Error).message}); expected {"auths": {"HOST": {"auth": "BASE64(user:password)"}}}`, file);
+    }
+    const map: AuthMap = new Map();
+    for (const [key, entry] of Object.entries(doc.auths ?? {})) {
+        const host = key.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+        if (entry.username !== undefined && entry.password !== undefined) {
+            map.set(host, { username: entry.username, password: entry.password });
+            continue;
+        }
+        if (!entry.auth) continue;
+        const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+        const colon = decoded.indexOf(":");
+        if (colon < 0) throw new InputError(`${flag} ${file}: the "auth" of ${key} is not base64 of user:password`, file);
+        map.set(host, { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) });
+    }
+    return map;
+}
+
+/** A private auth file for one run; `remove()` deletes it (and its folder). */
+export interface TempAuthFile {
+    readonly path: string | undefined;
+    remove(): void;
+}
+
+/** Writes the credentials to a new 0600 file in a new 0700 folder; no file when there are none. */
+export function writeTempAuthFile(auths: AuthMap): TempAuthFile {
+    if (auths.size === 0) return { path: undefined, remove: () => undefined };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-auth-"));
+    fs.chmodSync(dir, 0o700);
+    const file = path.join(dir, "auth.json");
+    const doc = { auths: Object.fromEntries([...auths].map(([host, c]) => [host, { auth: Buffer.from(`${c.username}:${c.password}`).toString("base64") }])) };
+    fs.writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
+    return { path: file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,7 @@
+/** Filling the mirror: the registry API client, skopeo as the copier, the copy engine, air-gap export/import. */
+export * from "./retry";
+export * from "./registry";
+export * from "./auth";
+export * from "./skopeo";
+export * from "./copy";
+export * from "./layout";

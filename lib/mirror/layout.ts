@@ -1,0 +1,354 @@
+/**
+ * Air-gapped transfer: `export` writes every image into one OCI image layout
+ * (https://github.com/opencontainers/image-spec/blob/main/image-layout.md) on a connected
+ * machine; `import` pushes it into the mirror inside the air gap.
+ *
+ * The layout is written by kfstack from the registry API, not by `skopeo copy ... oci:`:
+ * skopeo's OCI destination converts Docker manifests to OCI ones, which changes their
+ * digests, and with --preserve-digests it refuses them (most of Kubeflow's images are
+ * Docker-typed). Stored byte for byte, every manifest keeps its digest. Each image is named
+ * in `index.json` by its source reference (`org.opencontainers.image.ref.name`); every
+ * blob is checked against its digest as it is written, and `checksums.sha256` lists every
+ * file for `sha256sum -c` after the transfer. A blob already in the folder is not fetched
+ * again, an image already in `index.json` not again either: an interrupted export resumes.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { pipeline } from "stream/promises";
+import { Readable, Transform } from "stream";
+import { InputError } from "../core/errors";
+import { Mirror, mirrorName } from "../rewrite/mirror";
+import { parseReference } from "../images/reference";
+import { writeTempAuthFile } from "./auth";
+import { Clients, formatBytes, ImageResult, parallel, RegistryAccess, RunSummary, targetString, pairsOf } from "./copy";
+import { RegistryError } from "./registry";
+import { withRetries, RetryPolicy } from "./retry";
+import { skopeoBinary, skopeoCopy } from "./skopeo";
+
+export const REF_NAME = "org.opencontainers.image.ref.name";
+export const CHECKSUMS = "checksums.sha256";
+
+interface Descriptor {
+    mediaType: string;
+    digest: string;
+    size: number;
+    annotations?: Record<string, string>;
+}
+
+interface Index {
+    schemaVersion: 2;
+    mediaType?: string;
+    manifests: Descriptor[];
+}
+
+function blobPath(dir: string, digest: string): string {
+    const [algorithm, hex] = digest.split(":");
+    return path.join(dir, "blobs", algorithm, hex);
+}
+
+function readIndex(dir: string): Index {
+    const file = path.join(dir, "index.json");
+    if (!fs.existsSync(file)) return { schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] };
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8")) as Index;
+    } catch (e) {
+        throw new InputError(`${file}: not a valid OCI index (${(e as Error).message})`, file);
+    }
+}
+
+function writeAtomic(file: string, data: string | Buffer): void {
+    const tmp = `${file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+}
+
+function hashFile(file: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const h = crypto.createHash("sha256");
+        fs.createReadStream(file)
+            .on("data", (c) => h.update(c))
+            .on("end", () => resolve("sha256:" + h.digest("hex")))
+            .on("error", reject);
+    });
+}
+
+export interface ExportOptions extends RegistryAccess {
+    /**
+     * Images fetched at the same time.
+     * @default 4
+     */
+    readonly jobs?: number;
+    readonly progress?: (line: string) => void;
+}
+
+/** Exports the images into an OCI layout at `dir` (created, or resumed when it is one). */
+export async function exportImages(references: string[], dir: string, options: ExportOptions = {}): Promise<RunSummary> {
+    const started = Date.now();
+    const say = options.progress ?? (() => undefined);
+    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new InputError(`--out ${dir} is a file; name a folder (created when missing)`, dir);
+    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, "oci-layout"))) {
+        throw new InputError(`--out ${dir} is a folder that is neither empty nor an OCI layout kfstack wrote; name an empty or new folder`, dir);
+    }
+    fs.mkdirSync(path.join(dir, "blobs", "sha256"), { recursive: true });
+    writeAtomic(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    // Pairs give the normalised source references; the mirror part is not used here.
+    const pairs = pairsOf(references, { host: "export.invalid", prefix: "", location: "export.invalid" });
+    const clients = new Clients(options, "export.invalid");
+    const index = readIndex(dir);
+    const named = new Map(index.manifests.map((d) => [d.annotations?.[REF_NAME] ?? "", d]));
+    const inflight = new Map<string, Promise<void>>();
+    const results: ImageResult[] = [];
+    let bytes = 0;
+    let done = 0;
+
+    const fetchBlob = (repository: string, registry: string, digest: string, size: number): Promise<void> => {
+        const file = blobPath(dir, digest);
+        if (fs.existsSync(file) && fs.statSync(file).size === size) return Promise.resolve();
+        let p = inflight.get(digest);
+        if (!p) {
+            p = withRetries(async () => {
+                const res = await clients.for(registry).getBlob(repository, digest);
+                const tmp = `${file}.part-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
+                const h = crypto.createHash("sha256");
+                const hasher = new Transform({
+                    transform(chunk: Buffer, _enc, cb) {
+                        h.update(chunk);
+                        cb(null, chunk);
+                    },
+                });
+                try {
+                    await pipeline(Readable.fromWeb(res.body as import("stream/web").ReadableStream), hasher, fs.createWriteStream(tmp));
+                } catch (e) {
+                    fs.rmSync(tmp, { force: true });
+                    throw new RegistryError(`GET blob ${digest}: ${(e as Error).message}`, true);
+                }
+                const got = "sha256:" + h.digest("hex");
+                if (got !== digest) {
+                    fs.rmSync(tmp, { force: true });
+                    throw new RegistryError(
+                        `a source blob does not match its digest (expected ${digest}, got ${got}): the source registry serves corrupt data`,
+                        false,
+                    );
+                }
+                fs.renameSync(tmp, file);
+                bytes += size;
+            }, options.retry).finally(() => inflight.delete(digest));
+            inflight.set(digest, p);
+        }
+        return p;
+    };
+
+    await parallel(pairs, Math.max(1, options.jobs ?? 4), async (p) => {
+        const source = p.source.normalized;
+        const client = clients.for(p.source.registry);
+        const repo = p.source.repository;
+        try {
+            const known = named.get(source);
+            if (known && fs.existsSync(blobPath(dir, known.digest)) && (p.source.digest === undefined || p.source.digest === known.digest)) {
+                results.push({ source, target: dir, status: "present", digest: known.digest });
+            } else {
+                const top = await client.getManifest(repo, p.source.digest ?? p.source.tag ?? "latest");
+                if (!top?.body)
+                    throw new RegistryError(`not found at the source (${p.source.registry} has no ${repo}:${p.source.tag ?? p.source.digest})`, false);
+                const writeManifest = async (body: Buffer, digest: string): Promise<void> => {
+                    const doc = JSON.parse(body.toString("utf8")) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+                    for (const child of doc.manifests ?? []) {
+                        const m = await client.getManifest(repo, child.digest);
+                        if (!m?.body) throw new RegistryError(`${source}: the index names ${child.digest}, which the source does not have`, false);
+                        await writeManifest(m.body, m.digest);
+                    }
+                    const blobs = [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])];
+                    await Promise.all(blobs.map((b) => fetchBlob(repo, p.source.registry, b.digest, b.size)));
+                    // The manifest last: a manifest in the folder means its blobs are all there.
+                    writeAtomic(blobPath(dir, digest), body);
+                };
+                await writeManifest(top.body, top.digest);
+                named.set(source, { mediaType: top.mediaType, digest: top.digest, size: top.size, annotations: { [REF_NAME]: source } });
+                index.manifests = [...named.entries()].filter(([k]) => k).map(([, d]) => d);
+                writeAtomic(path.join(dir, "index.json"), JSON.stringify(index, null, 2));
+                results.push({ source, target: dir, status: "copied", digest: top.digest });
+            }
+        } catch (e) {
+            results.push({ source, target: dir, status: "failed", reason: (e as Error).message });
+        }
+        done++;
+        const last = results[results.length - 1];
+        say(`[${done}/${pairs.length}] ${last.status === "failed" ? `FAILED ${source}: ${last.reason}` : `${last.status} ${source}`} — ${formatBytes(bytes)}`);
+    });
+    await writeChecksums(dir);
+    const order = new Map(pairs.map((p, i) => [p.source.normalized, i]));
+    results.sort((a, b) => (order.get(a.source) ?? 0) - (order.get(b.source) ?? 0));
+    return summarise(results, bytes, started, 0);
+}
+
+/** `checksums.sha256`: every blob (named by its verified digest) and index.json. */
+async function writeChecksums(dir: string): Promise<void> {
+    const lines: string[] = [];
+    const blobs = path.join(dir, "blobs", "sha256");
+    for (const hex of fs.readdirSync(blobs).sort()) {
+        if (/^[0-9a-f]{64}$/.test(hex)) lines.push(`${hex}  blobs/sha256/${hex}`);
+        else if (hex.includes(".part-") || hex.includes(".tmp-")) fs.rmSync(path.join(blobs, hex), { force: true });
+    }
+    lines.push(`${(await hashFile(path.join(dir, "index.json"))).slice(7)}  index.json`);
+    writeAtomic(path.join(dir, CHECKSUMS), lines.join("\n") + "\n");
+}
+
+function summarise(results: ImageResult[], bytes: number, started: number, resumed: number): RunSummary {
+    return {
+        results,
+        copied: results.filter((r) => r.status === "copied").length,
+        present: results.filter((r) => r.status === "present").length,
+        failed: results.filter((r) => r.status === "failed").length,
+        bytes,
+        seconds: (Date.now() - started) / 1000,
+        resumed,
+    };
+}
+
+export interface ImportOptions extends RegistryAccess {
+    /** @default 4 */
+    readonly jobs?: number;
+    readonly attemptTimeoutMs?: number;
+    readonly progress?: (line: string) => void;
+    readonly retry?: RetryPolicy;
+}
+
+/** The images an exported layout holds: source reference → descriptor. */
+export function layoutImages(dir: string): Map<string, Descriptor> {
+    if (!fs.existsSync(path.join(dir, "oci-layout")) || !fs.existsSync(path.join(dir, "index.json"))) {
+        throw new InputError(`${dir} is not an OCI layout written by 'kfstack mirror export' (no oci-layout or index.json)`, dir);
+    }
+    const out = new Map<string, Descriptor>();
+    for (const d of readIndex(dir).manifests) {
+        const name = d.annotations?.[REF_NAME];
+        if (!name) continue;
+        try {
+            out.set(parseReference(name).normalized, d);
+        } catch {
+            throw new InputError(
+                `${dir}/index.json names an image ${JSON.stringify(name)} that is not an image reference; was it written by 'kfstack mirror export'?`,
+                dir,
+            );
+        }
+    }
+    return out;
+}
+
+/** Checks every file of `checksums.sha256`; returns the files that do not match. */
+export async function checkLayout(dir: string): Promise<string[]> {
+    const file = path.join(dir, CHECKSUMS);
+    if (!fs.existsSync(file)) throw new InputError(`${dir} has no ${CHECKSUMS}; export it again with 'kfstack mirror export'`, dir);
+    const bad: string[] = [];
+    const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+    await parallel(lines, 4, async (line) => {
+        const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
+        if (!m) return void bad.push(`${CHECKSUMS}: malformed line ${JSON.stringify(line)}`);
+        const f = path.join(dir, m[2]);
+        if (!fs.existsSync(f)) return void bad.push(`${m[2]}: missing`);
+        if ((await hashFile(f)) !== `sha256:${m[1]}`) bad.push(`${m[2]}: content does not match its checksum`);
+    });
+    return bad.sort();
+}
+
+/**
+ * The `dir:` transport's layout of one image (containers/image, directory transport 1.1):
+ * `manifest.json`, `<hex>.manifest.json` per platform of an index, and each blob as `<hex>`,
+ * here a symbolic link into the OCI layout.
+ */
+export function dirLayoutOf(layout: string, top: Descriptor, into: string): string {
+    fs.mkdirSync(into, { recursive: true });
+    fs.writeFileSync(path.join(into, "version"), "Directory Transport Version: 1.1\n");
+    const read = (digest: string): Buffer => {
+        const f = blobPath(layout, digest);
+        if (!fs.existsSync(f)) throw new InputError(`${layout} lacks blob ${digest}; export it again`, layout);
+        return fs.readFileSync(f);
+    };
+    const link = (digest: string): void => {
+        const target = blobPath(layout, digest);
+        if (!fs.existsSync(target)) throw new InputError(`${layout} lacks blob ${digest}; export it again`, layout);
+        const at = path.join(into, digest.split(":")[1]);
+        if (!fs.existsSync(at)) fs.symlinkSync(path.resolve(target), at);
+    };
+    const visit = (body: Buffer): void => {
+        const doc = JSON.parse(body.toString("utf8")) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+        for (const child of doc.manifests ?? []) {
+            const b = read(child.digest);
+            fs.writeFileSync(path.join(into, `${child.digest.split(":")[1]}.manifest.json`), b);
+            visit(b);
+        }
+        if (doc.config) link(doc.config.digest);
+        for (const l of doc.layers ?? []) link(l.digest);
+    };
+    const body = read(top.digest);
+    fs.writeFileSync(path.join(into, "manifest.json"), body);
+    visit(body);
+    return into;
+}
+
+/** Pushes every image of an exported layout into the mirror with skopeo, digests kept. */
+export async function importLayout(dir: string, mirror: Mirror, options: ImportOptions = {}): Promise<RunSummary> {
+    skopeoBinary();
+    const started = Date.now();
+    const say = options.progress ?? (() => undefined);
+    const images = layoutImages(dir);
+    const bad = await checkLayout(dir);
+    if (bad.length > 0)
+        throw new InputError(
+            `${dir} is damaged (copy it again from the export): ${bad.slice(0, 10).join("; ")}${bad.length > 10 ? ` and ${bad.length - 10} more` : ""}`,
+            dir,
+        );
+    const clients = new Clients(options, mirror.host);
+    const auth = writeTempAuthFile(options.auths ?? new Map());
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-import-"));
+    const results: ImageResult[] = [];
+    let bytes = 0;
+    let done = 0;
+    try {
+        const entries = [...images.entries()];
+        await parallel(entries, Math.max(1, options.jobs ?? 4), async ([source, d]) => {
+            const ref = parseReference(source);
+            const pair = { source: ref, targetName: mirrorName(ref, mirror), targetReference: ref.tag ?? ref.digest ?? "latest" };
+            const target = targetString(pair);
+            const slash = pair.targetName.indexOf("/");
+            const repository = pair.targetName.slice(slash + 1);
+            try {
+                const have = await clients.for(mirror.host).headManifest(repository, pair.targetReference);
+                if (have?.digest === d.digest) {
+                    results.push({ source, target, status: "present", digest: d.digest });
+                } else {
+                    // skopeo's OCI source takes OCI-typed manifests only, and most images are
+                    // Docker-typed; its `dir:` transport takes any, so each image is laid out
+                    // for it: manifests copied, blobs linked to the layout's (no bytes copied).
+                    const one = dirLayoutOf(dir, d, path.join(work, crypto.createHash("sha256").update(source).digest("hex").slice(0, 16)));
+                    await withRetries(
+                        () =>
+                            skopeoCopy(
+                                { kind: "dir", dir: one },
+                                { kind: "docker", reference: target, plainHttp: !!options.plainHttp },
+                                { authFile: auth.path, timeoutMs: options.attemptTimeoutMs },
+                            ),
+                        options.retry,
+                        (e) => say(`retry ${source}: ${(e as Error).message}`),
+                    );
+                    const after = await clients.for(mirror.host).headManifest(repository, pair.targetReference);
+                    if (after?.digest !== d.digest)
+                        throw new Error(`after the push the mirror serves ${after?.digest ?? "nothing"} at ${target}, not ${d.digest}`);
+                    bytes += d.size;
+                    results.push({ source, target, status: "copied", digest: d.digest });
+                }
+            } catch (e) {
+                results.push({ source, target, status: "failed", digest: d.digest, reason: (e as Error).message });
+            }
+            done++;
+            const last = results[results.length - 1];
+            say(`[${done}/${entries.length}] ${last.status === "failed" ? `FAILED ${source}: ${last.reason}` : `${last.status} ${source}`}`);
+        });
+    } finally {
+        auth.remove();
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+    results.sort((a, b) => a.source.localeCompare(b.source));
+    return summarise(results, bytes, started, 0);
+}

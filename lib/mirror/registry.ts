@@ -1,0 +1,355 @@
+/**
+ * A small client of the OCI distribution API (https://github.com/opencontainers/distribution-spec,
+ * spec.md): what kfstack needs around the copier — a manifest's digest (HEAD), a manifest's
+ * body (GET), whether a blob is there, cross-repository blob mounts — plus the pushes the
+ * tests seed registries with. Authentication: Basic, and Bearer tokens from the realm the
+ * registry names in `WWW-Authenticate` (Docker Hub, Harbor, ECR's Basic).
+ */
+import * as crypto from "crypto";
+import { KfstackError } from "../core/errors";
+import { DOCKER_HUB } from "../images/reference";
+import { Classified, RetryPolicy, withRetries } from "./retry";
+
+export const MEDIA = {
+    ociIndex: "application/vnd.oci.image.index.v1+json",
+    ociManifest: "application/vnd.oci.image.manifest.v1+json",
+    dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
+    dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+    dockerSchema1Signed: "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    dockerSchema1: "application/vnd.docker.distribution.manifest.v1+json",
+} as const;
+
+/** Every manifest type, so a registry answers with the stored manifest, never a converted one. */
+export const MANIFEST_ACCEPT = Object.values(MEDIA).join(", ");
+
+export function isIndexType(mediaType: string): boolean {
+    return mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList;
+}
+
+export interface Credentials {
+    readonly username: string;
+    readonly password: string;
+}
+
+/** A registry and how to reach it. */
+export interface Endpoint {
+    /** `registry.example.com:5000`, as written in image references (`docker.io` for Docker Hub). */
+    readonly host: string;
+    /**
+     * Speak plain HTTP instead of HTTPS (a test or lab registry).
+     * @default false
+     */
+    readonly plainHttp?: boolean;
+    readonly credentials?: Credentials;
+}
+
+/** A registry call that failed; `retryable` for 429, 5xx, resets and time-outs. */
+export class RegistryError extends KfstackError implements Classified {
+    constructor(
+        message: string,
+        readonly retryable: boolean,
+        readonly status?: number,
+    ) {
+        super(message);
+    }
+}
+
+/** A manifest as the registry serves it. */
+export interface ManifestInfo {
+    readonly digest: string;
+    readonly mediaType: string;
+    readonly size: number;
+    /** The exact bytes (GET only). */
+    readonly body?: Buffer;
+}
+
+export interface ClientOptions {
+    /**
+     * Time-out of one HTTP request, in milliseconds.
+     * @default 30000
+     */
+    readonly timeoutMs?: number;
+    /** Retries of each request on 429, 5xx, resets and time-outs. */
+    readonly retry?: RetryPolicy;
+    /** Hears of each retry. */
+    readonly onRetry?: (what: string, error: unknown) => void;
+}
+
+export function sha256Digest(data: Buffer | string): string {
+    return "sha256:" + crypto.createHash("sha256").update(data).digest("hex");
+}
+
+/** The API host of a registry as written in references (Docker Hub's API lives elsewhere). */
+export function apiHost(host: string): string {
+    return host === DOCKER_HUB ? "registry-1.docker.io" : host;
+}
+
+function describeFailure(e: unknown): string {
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    const cause = err.cause;
+    if (err.name === "TimeoutError" || err.name === "AbortError") return "timed out";
+    if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ""}`;
+    return cause?.message ?? err.message;
+}
+
+/** Parses `Bearer realm="...",service="...",scope="..."`. */
+export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+    const space = header.indexOf(" ");
+    const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+    const params: Record<string, string> = {};
+    const re = /([a-zA-Z_]+)="([^"]*)"/g;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(header.slice(space + 1)))) params[m[1].toLowerCase()] = m[2];
+    return { scheme, params };
+}
+
+export class RegistryClient {
+    private readonly base: string;
+    private readonly tokens = new Map<string, string>();
+    private basic = false;
+    private readonly timeoutMs: number;
+
+    constructor(
+        readonly endpoint: Endpoint,
+        private readonly options: ClientOptions = {},
+    ) {
+        this.base = `${endpoint.plainHttp ? "http" : "https"}://${apiHost(endpoint.host)}`;
+        this.timeoutMs = options.timeoutMs ?? 30_000;
+    }
+
+    /** One request, authenticated on demand, retried on transient failures. */
+    async request(
+        method: string,
+        pathOrUrl: string,
+        init: { headers?: Record<string, string>; body?: Buffer; scope: string; ok?: number[] },
+    ): Promise<Response> {
+        const url = pathOrUrl.startsWith("http") ? pathOrUrl : this.base + pathOrUrl;
+        const what = `${method} ${url}`;
+        return withRetries(
+            async () => {
+                let sent = this.authorization(init.scope);
+                let res = await this.send(method, url, init.headers, init.body, sent);
+                for (let round = 0; res.status === 401; round++) {
+                    await res.arrayBuffer().catch(() => undefined);
+                    // Credentials that were sent and refused, or a fresh token refused: no use retrying.
+                    if (round > 0 || sent?.startsWith("Basic ")) throw this.refused(init.scope);
+                    const now = this.authorization(init.scope);
+                    // Another request authenticated meanwhile: try with what it got.
+                    if (now === sent || now === undefined) await this.authenticate(res.headers.get("www-authenticate") ?? "", init.scope);
+                    sent = this.authorization(init.scope);
+                    res = await this.send(method, url, init.headers, init.body, sent);
+                }
+                if (res.status === 429 || res.status >= 500) {
+                    await res.arrayBuffer().catch(() => undefined);
+                    throw new RegistryError(`${what}: HTTP ${res.status}`, true, res.status);
+                }
+                return res;
+            },
+            this.options.retry,
+            (e) => this.options.onRetry?.(what, e),
+        );
+    }
+
+    private async send(
+        method: string,
+        url: string,
+        headers: Record<string, string> = {},
+        body: Buffer | undefined,
+        auth: string | undefined,
+    ): Promise<Response> {
+        try {
+            return await fetch(url, {
+                method,
+                headers: { ...headers, ...(auth ? { authorization: auth } : {}) },
+                body,
+                redirect: "follow",
+                signal: AbortSignal.timeout(this.timeoutMs),
+            });
+        } catch (e) {
+            throw new RegistryError(`${method} ${url}: ${describeFailure(e)}`, true);
+        }
+    }
+
+    private authorization(scope: string): string | undefined {
+        const token = this.tokens.get(scope);
+        if (token) return `Bearer ${token}`;
+        const c = this.endpoint.credentials;
+        if (this.basic && c) return "Basic " + Buffer.from(`${c.username}:${c.password}`).toString("base64");
+        return undefined;
+    }
+
+    private refused(scope: string): RegistryError {
+        const c = this.endpoint.credentials;
+        return new RegistryError(
+            `${this.endpoint.host} refused ${c ? `the credentials of ${c.username}` : "access without credentials"} (${scope}); give an auth file with credentials for ${this.endpoint.host} (--src-authfile/--dest-authfile, or the stack's mirror credentials)`,
+            false,
+            401,
+        );
+    }
+
+    private async authenticate(header: string, scope: string): Promise<void> {
+        const { scheme, params } = parseChallenge(header);
+        const c = this.endpoint.credentials;
+        if (scheme === "basic") {
+            if (!c) throw this.refused(scope);
+            this.basic = true;
+            return;
+        }
+        if (scheme !== "bearer" || !params.realm)
+            throw new RegistryError(`${this.endpoint.host} asks for unsupported authentication ${JSON.stringify(header)}`, false, 401);
+        const url = new URL(params.realm);
+        if (params.service) url.searchParams.set("service", params.service);
+        url.searchParams.set("scope", scope);
+        const headers: Record<string, string> = {};
+        if (c) headers.authorization = "Basic " + Buffer.from(`${c.username}:${c.password}`).toString("base64");
+        let res: Response;
+        try {
+            res = await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+        } catch (e) {
+            throw new RegistryError(`token from ${url.origin}: ${describeFailure(e)}`, true);
+        }
+        if (!res.ok) throw new RegistryError(`token from ${url.origin} for ${scope}: HTTP ${res.status}`, res.status === 429 || res.status >= 500, res.status);
+        const body = (await res.json()) as { token?: string; access_token?: string };
+        const token = body.token ?? body.access_token;
+        if (!token) throw new RegistryError(`token from ${url.origin}: the answer has no token`, false);
+        this.tokens.set(scope, token);
+    }
+
+    /** The manifest's digest, type and size (HEAD), or undefined when the registry has none. */
+    async headManifest(repository: string, reference: string): Promise<ManifestInfo | undefined> {
+        const res = await this.request("HEAD", `/v2/${repository}/manifests/${reference}`, {
+            headers: { accept: MANIFEST_ACCEPT },
+            scope: `repository:${repository}:pull`,
+        });
+        if (res.status === 404) return undefined;
+        this.expectOk(res, `HEAD manifest ${repository}:${reference}`);
+        const digest = res.headers.get("docker-content-digest");
+        // A registry that gives no digest on HEAD (some do not) is asked for the body, which is hashed.
+        if (!digest) return this.getManifest(repository, reference);
+        return { digest, mediaType: (res.headers.get("content-type") ?? "").split(";")[0], size: Number(res.headers.get("content-length") ?? 0) };
+    }
+
+    /** The manifest's exact bytes; its digest is computed from them, not taken on trust. */
+    async getManifest(repository: string, reference: string): Promise<ManifestInfo | undefined> {
+        const res = await this.request("GET", `/v2/${repository}/manifests/${reference}`, {
+            headers: { accept: MANIFEST_ACCEPT },
+            scope: `repository:${repository}:pull`,
+        });
+        if (res.status === 404) return undefined;
+        this.expectOk(res, `GET manifest ${repository}:${reference}`);
+        const body = Buffer.from(await res.arrayBuffer());
+        const digest = sha256Digest(body);
+        if (reference.startsWith("sha256:") && reference !== digest) {
+            throw new RegistryError(`${this.endpoint.host}/${repository}@${reference}: the registry served a manifest whose digest is ${digest}`, false);
+        }
+        return { digest, mediaType: (res.headers.get("content-type") ?? "").split(";")[0], size: body.length, body };
+    }
+
+    async blobExists(repository: string, digest: string): Promise<boolean> {
+        const res = await this.request("HEAD", `/v2/${repository}/blobs/${digest}`, { scope: `repository:${repository}:pull` });
+        if (res.status === 404) return false;
+        this.expectOk(res, `HEAD blob ${repository}@${digest}`);
+        return true;
+    }
+
+    /** A blob's bytes, as a response to stream from (redirects to blob storage followed). */
+    async getBlob(repository: string, digest: string): Promise<Response> {
+        const res = await this.request("GET", `/v2/${repository}/blobs/${digest}`, { scope: `repository:${repository}:pull` });
+        if (!res.ok) await res.arrayBuffer().catch(() => undefined);
+        this.expectOk(res, `GET blob ${repository}@${digest}`);
+        return res;
+    }
+
+    /**
+     * Mounts a blob the registry holds in another repository (spec: "Mounting a blob from
+     * another repository"); true when mounted. A registry that does not mount starts an upload
+     * instead (202), which is cancelled.
+     */
+    async mountBlob(repository: string, digest: string, from: string): Promise<boolean> {
+        const res = await this.request("POST", `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`, {
+            scope: `repository:${repository}:pull,push repository:${from}:pull`,
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.status === 201) return true;
+        const location = res.headers.get("location");
+        if (res.status === 202 && location) {
+            await this.request("DELETE", new URL(location, this.base).toString(), { scope: `repository:${repository}:pull,push` })
+                .then((r) => r.arrayBuffer())
+                .catch(() => undefined);
+        }
+        return false;
+    }
+
+    /** Uploads a blob in one request (POST, then PUT with the digest); returns its digest. */
+    async pushBlob(repository: string, data: Buffer): Promise<string> {
+        const digest = sha256Digest(data);
+        if (await this.blobExists(repository, digest)) return digest;
+        const scope = `repository:${repository}:pull,push`;
+        const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope });
+        await start.arrayBuffer();
+        this.expectOk(start, `start upload to ${repository}`, [202]);
+        const location = new URL(start.headers.get("location") ?? "", this.base);
+        location.searchParams.set("digest", digest);
+        const put = await this.request("PUT", location.toString(), { scope, body: data, headers: { "content-type": "application/octet-stream" } });
+        await put.arrayBuffer();
+        this.expectOk(put, `upload ${digest} to ${repository}`, [201]);
+        return digest;
+    }
+
+    /** Stores a manifest under a tag or its digest; returns its digest. */
+    async putManifest(repository: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
+        const res = await this.request("PUT", `/v2/${repository}/manifests/${reference}`, {
+            scope: `repository:${repository}:pull,push`,
+            body,
+            headers: { "content-type": mediaType },
+        });
+        const text = await res.text();
+        this.expectOk(res, `PUT manifest ${repository}:${reference} (${text.slice(0, 200)})`, [201]);
+        return sha256Digest(body);
+    }
+
+    async deleteManifest(repository: string, digest: string): Promise<void> {
+        const res = await this.request("DELETE", `/v2/${repository}/manifests/${digest}`, { scope: `repository:${repository}:*` });
+        await res.arrayBuffer();
+        this.expectOk(res, `DELETE manifest ${repository}@${digest}`, [202, 200]);
+    }
+
+    private expectOk(res: Response, what: string, ok: number[] = [200]): void {
+        if (ok.includes(res.status)) return;
+        if (res.status === 401 || res.status === 403) {
+            throw new RegistryError(
+                `${this.endpoint.host}: ${what}: access denied (HTTP ${res.status}); check the credentials for ${this.endpoint.host}`,
+                false,
+                res.status,
+            );
+        }
+        throw new RegistryError(`${this.endpoint.host}: ${what}: HTTP ${res.status}`, false, res.status);
+    }
+}
+
+/** The digests of every blob an image needs (config and layers of every platform), with sizes. */
+export async function imageBlobs(client: RegistryClient, repository: string, reference: string): Promise<Map<string, number>> {
+    const blobs = new Map<string, number>();
+    const top = await client.getManifest(repository, reference);
+    if (!top?.body) throw new RegistryError(`${client.endpoint.host}/${repository}:${reference}: manifest unknown`, false, 404);
+    const visit = async (body: Buffer): Promise<void> => {
+        const doc = JSON.parse(body.toString("utf8")) as {
+            manifests?: { digest: string }[];
+            config?: { digest: string; size: number };
+            layers?: { digest: string; size: number }[];
+            fsLayers?: { blobSum: string }[];
+        };
+        if (doc.manifests) {
+            for (const m of doc.manifests) {
+                const child = await client.getManifest(repository, m.digest);
+                if (child?.body) await visit(child.body);
+            }
+            return;
+        }
+        if (doc.config) blobs.set(doc.config.digest, doc.config.size);
+        for (const l of doc.layers ?? []) blobs.set(l.digest, l.size);
+        for (const l of doc.fsLayers ?? []) if (!blobs.has(l.blobSum)) blobs.set(l.blobSum, 0);
+    };
+    await visit(top.body);
+    return blobs;
+}
