@@ -31,6 +31,7 @@ function time(fn: () => void, runs: number): number[] {
 
 function main(): void {
     if (process.argv.includes("--only-engine")) return engineBench();
+    if (process.argv.includes("--only-mirror")) return mirrorBench();
     const text = fs.readFileSync(RENDERED, "utf8");
     const mirror = parseMirror("registry.local:5000/kf");
     const runs = 7;
@@ -73,8 +74,17 @@ function main(): void {
     if (process.argv.includes("--write")) writeSection("Image inventory and rewrite", table);
     robustnessBench();
     if (process.argv.includes("--only-cli")) return;
+    mirrorBench();
     programBench();
     engineBench();
+}
+
+/** Issue 12: filling the mirror, kfstack vs sequential skopeo (bench/mirror.ts). */
+function mirrorBench(): void {
+    const args = process.argv.includes("--write") ? ["--write"] : [];
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "bench", "mirror.js"), ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+    process.stdout.write(r.stdout);
+    if (r.status !== 0) throw new Error(`bench/mirror.ts: ${r.stderr}`);
 }
 
 /** Issue 11: the real engine on the dev stack against kubectl and kustomize.v2.Directory (bench/engine.ts). */
