@@ -9,20 +9,32 @@ import { KfstackError } from "./lib/core";
 import { preparePlatform, pulumiAnnotations } from "./lib/plan";
 import { readStackConfig } from "./components/stackConfig";
 import { KubeflowPlatform } from "./components/kubeflow";
+import { EcrMirror, RegistryMirror } from "./components/mirror";
 
 export = async () => {
     try {
         // Pulumi runs the program from the project folder: relative paths in the config are relative to it.
-        const { settings, users } = readStackConfig(process.cwd());
+        const { settings, users, mirrorPassword } = readStackConfig(process.cwd());
         const prepared = await preparePlatform(settings);
+        const fill = settings.mirrorFill;
+        const sourceImages = prepared.apps.flatMap((a) => a.sourceImages);
+        const common = { sourceImages, engine: fill.engine, plainHttp: fill.plainHttp, sourcePlainHttp: fill.sourcePlainHttp, deleteImages: fill.deleteImages };
+        // The mirror is filled first; each app waits for its own images (kfstack:mirror.type).
+        const mirror =
+            fill.type === "ecr"
+                ? new EcrMirror("mirror", { ...common, registry: settings.mirror.location, protect: fill.protect })
+                : fill.type === "registry"
+                  ? new RegistryMirror("mirror", { ...common, registry: settings.mirror.location, username: fill.username, password: mirrorPassword })
+                  : undefined;
         const provider = new k8s.Provider("k8s", {});
         const platform = new KubeflowPlatform(
             "kubeflow",
-            { prepared, users, annotations: pulumiAnnotations(settings) },
+            { prepared, users, annotations: pulumiAnnotations(settings), mirroredImages: mirror?.images },
             { providers: { kubernetes: provider } },
         );
         return {
             mirror: settings.mirror.location,
+            mirroredImageCount: mirror?.images.size ?? 0,
             apps: prepared.apps.map((a) => a.name),
             appDigests: platform.appDigests,
             images: platform.images,

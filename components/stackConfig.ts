@@ -10,6 +10,8 @@ export interface StackConfig {
     readonly settings: Settings;
     /** Dex users with their passwords as Pulumi secrets. */
     readonly users: PlatformUser[];
+    /** The mirror's password (`kfstack:mirror.password`), a Pulumi secret. */
+    readonly mirrorPassword?: pulumi.Output<string>;
 }
 
 /** Reads every `kfstack:*` key of the stack. `baseDir` resolves relative paths (the project folder). */
@@ -33,5 +35,7 @@ export function readStackConfig(baseDir: string = process.cwd()): StackConfig {
             ),
         );
     }
-    return { settings, users };
+    const mirrorRaw = (raw.mirror ?? {}) as { password?: unknown };
+    const mirrorPassword = typeof mirrorRaw.password === "string" ? pulumi.secret(mirrorRaw.password) : undefined;
+    return { settings, users, mirrorPassword };
 }

@@ -159,6 +159,7 @@ export interface Registration {
     readonly name: string;
     readonly parent: string;
     readonly dependencies: string[];
+    readonly protect: boolean;
 }
 
 /**
@@ -177,6 +178,7 @@ export function recordRegistrations(): Registration[] {
             name: req.getName(),
             parent: req.getParent(),
             dependencies: req.getDependenciesList(),
+            protect: req.getProtect(),
         });
         return original(req, callback);
     };

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { objectKey } from "../../lib/core";
+import { InputError, objectKey } from "../../lib/core";
+import { parseReference } from "../../lib/images";
 import { PreparedPlatform, findDexConfig, withDexUsers } from "../../lib/plan";
 import { KubeflowApp } from "./app";
 
@@ -17,6 +18,22 @@ export interface KubeflowPlatformArgs {
     readonly users?: readonly PlatformUser[];
     /** Annotations for every object (`pulumiAnnotations(settings)`). @default {} */
     readonly annotations?: Readonly<Record<string, string>>;
+    /**
+     * The mirror's resource per source image (`EcrMirror`/`RegistryMirror` `images`, by
+     * normalised reference): each app waits for those of its own images, so nothing is
+     * applied before its images exist. @default none (the mirror is filled elsewhere)
+     */
+    readonly mirroredImages?: ReadonlyMap<string, pulumi.Resource>;
+}
+
+/** The mirror resources of an app's images; an image the mirror does not list is an error (a mirror built from another plan). */
+export function imagesOf(sourceImages: readonly string[], mirrored: ReadonlyMap<string, pulumi.Resource> | undefined): pulumi.Resource[] {
+    if (!mirrored) return [];
+    return sourceImages.map((s) => {
+        const r = mirrored.get(parseReference(s).normalized);
+        if (!r) throw new InputError(`the mirror component has no resource for ${s}; build it from the same plan's sourceImages`);
+        return r;
+    });
 }
 
 /**
@@ -38,6 +55,8 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
         const apps = new Map<string, KubeflowApp>();
         const users = args.users ?? [];
         for (const app of args.prepared.apps) {
+            const imageDeps = imagesOf(app.sourceImages, args.mirroredImages);
+            if (args.mirroredImages) pulumi.log.info(`${app.name}: waits for ${imageDeps.length} mirrored image(s)`, this);
             const overrides = new Map<string, Record<string, pulumi.Input<any>>>();
             const dex = users.length > 0 ? findDexConfig(app.objects) : undefined;
             if (dex) {
@@ -63,7 +82,7 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
                         objects: app.objects,
                         images: app.images,
                         digest: app.digest,
-                        dependsOn: app.dependsOn.map((d) => apps.get(d)).filter((a): a is KubeflowApp => a !== undefined),
+                        dependsOn: [...app.dependsOn.map((d) => apps.get(d)).filter((a): a is KubeflowApp => a !== undefined), ...imageDeps],
                         overrides,
                         annotations: args.annotations,
                     },

@@ -1,2 +1,3 @@
 /** AWS facts kfstack relies on: partitions and their DNS suffixes. */
 export * from "./partition";
+export * from "./ecr";

@@ -30,6 +30,43 @@ export interface TransformSettings {
      * with `Fail` refuses every object it intercepts. @default undefined (keep)
      */
     readonly webhookFailurePolicy?: "Ignore" | "Fail";
+    /**
+     * A registry host Knative Serving must not contact to resolve tags to digests (its
+     * `registries-skipping-tag-resolving`): the mirror, whose private CA or auth the controller
+     * does not have. Config: `kfstack:transforms.knativeSkipTagResolving` (true/false).
+     * @default the mirror's host
+     */
+    readonly skipTagResolvingFor?: string;
+}
+
+/** How the mirror is filled (`kfstack:mirror.*` besides `registry`). */
+export interface MirrorFill {
+    /**
+     * `none`: the mirror is filled elsewhere (kfstack mirror copy, a pipeline); `registry`: any
+     * OCI registry (Harbor, distribution), filled by `pulumi up`; `ecr`: Amazon ECR repositories
+     * created and filled by `pulumi up`.
+     * @default "none"
+     */
+    readonly type: "none" | "registry" | "ecr";
+    /**
+     * `skopeo` copies every platform, digests kept; `docker` (a Docker host only) copies one
+     * platform and changes digests, so it refuses digest-pinned references.
+     * @default "skopeo"
+     */
+    readonly engine: "skopeo" | "docker";
+    /** Images copied at once by one `MirroredImage` batch. @default 4 */
+    readonly jobs: number;
+    /** `protect` on the ECR repositories: a `pulumi destroy` cannot delete them. @default false */
+    readonly protect: boolean;
+    /** Plain HTTP to the mirror (a lab registry). @default false */
+    readonly plainHttp: boolean;
+    /** Plain HTTP to the source registries (tests, a lab). @default false */
+    readonly sourcePlainHttp: boolean;
+    /** The mirror's user name (`registry` type); its password is the secret `kfstack:mirror.password`. */
+    readonly username?: string;
+    readonly hasPassword: boolean;
+    /** `pulumi destroy` deletes the images from the mirror too. @default false (they stay) */
+    readonly deleteImages: boolean;
 }
 
 /** How to render (`kfstack:kustomize`). */
@@ -68,6 +105,7 @@ export interface ExtraApp {
 export interface Settings {
     readonly manifests: { readonly path?: string; readonly git?: string; readonly ref?: string; readonly example: string };
     readonly mirror: Mirror;
+    readonly mirrorFill: MirrorFill;
     readonly cluster: ClusterType;
     readonly apps: { readonly enabled?: string[]; readonly disabled: string[]; readonly extra: ExtraApp[] };
     readonly kustomize: RendererOptions;
@@ -98,11 +136,11 @@ export class ConfigError extends KfstackError {
 }
 const KNOWN: Record<string, string[] | null> = {
     manifests: ["path", "git", "ref", "example"],
-    mirror: ["registry"],
+    mirror: ["registry", "type", "engine", "jobs", "protect", "plainHttp", "sourcePlainHttp", "username", "password", "deleteImages"],
     cluster: ["type"],
     apps: ["enabled", "disabled", "extra"],
     kustomize: ["binary", "remotes", "cacheDir"],
-    transforms: ["imagePullPolicy", "secureCookies", "storageClass", "ingressServiceType", "istioJwtPolicy", "webhookFailurePolicy"],
+    transforms: ["imagePullPolicy", "secureCookies", "storageClass", "ingressServiceType", "istioJwtPolicy", "webhookFailurePolicy", "knativeSkipTagResolving"],
     users: null,
     profiles: null,
     skipAwait: null,
@@ -203,6 +241,52 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
         }
     }
 
+    const bool = (o: Record<string, unknown>, k: string, f: string): boolean | undefined => {
+        const v = o[f];
+        if (v === undefined || v === null) return undefined;
+        if (typeof v !== "boolean") {
+            problems.push(`${key(k, f)} must be true or false, got ${JSON.stringify(v)}`);
+            return undefined;
+        }
+        return v;
+    };
+    const fillType = oneOf(mi, "mirror", "type", ["none", "registry", "ecr"] as const) ?? "none";
+    const engine = oneOf(mi, "mirror", "engine", ["skopeo", "docker"] as const) ?? "skopeo";
+    let jobs = 4;
+    if (mi.jobs !== undefined) {
+        if (typeof mi.jobs !== "number" || !Number.isInteger(mi.jobs) || mi.jobs < 1 || mi.jobs > 64)
+            problems.push(`${key("mirror", "jobs")} must be a whole number from 1 to 64, got ${JSON.stringify(mi.jobs)}`);
+        else jobs = mi.jobs;
+    }
+    const username = str(mi, "mirror", "username");
+    const hasPassword =
+        (typeof mi.password === "string" && mi.password !== "") || (!!mi.password && typeof mi.password === "object" && "secure" in (mi.password as object));
+    if (username && !hasPassword)
+        problems.push(
+            `${key("mirror", "password")} is not set for ${key("mirror", "username")} ${username}; set it with: pulumi config set --secret --path '${key("mirror", "password")}'`,
+        );
+    if (hasPassword && !username) problems.push(`${key("mirror", "username")} is not set, but ${key("mirror", "password")} is; set both or neither`);
+    if (fillType === "ecr" && username)
+        problems.push(`${key("mirror", "username")} does not apply to ${key("mirror", "type")} ecr (credentials come from ECR); remove it`);
+    if (fillType === "ecr" && mirror && !/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(mirror.host)) {
+        problems.push(
+            `${key("mirror", "registry")} ${mirror.host} is not an ECR registry host; with ${key("mirror", "type")} ecr set it to ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn][/PREFIX]`,
+        );
+    }
+    if (engine === "docker" && fillType === "none")
+        problems.push(`${key("mirror", "engine")} docker fills the mirror; set ${key("mirror", "type")} to registry or ecr, or remove it`);
+    const mirrorFill: MirrorFill = {
+        type: fillType,
+        engine,
+        jobs,
+        protect: bool(mi, "mirror", "protect") ?? false,
+        plainHttp: bool(mi, "mirror", "plainHttp") ?? false,
+        sourcePlainHttp: bool(mi, "mirror", "sourcePlainHttp") ?? false,
+        username,
+        hasPassword,
+        deleteImages: bool(mi, "mirror", "deleteImages") ?? false,
+    };
+
     // cluster
     const cluster = oneOf(obj("cluster"), "cluster", "type", ["onprem", "eks"] as const) ?? "onprem";
 
@@ -256,6 +340,7 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
             (raw.cluster === undefined ? undefined : cluster === "eks" ? "LoadBalancer" : "NodePort"),
         istioJwtPolicy: oneOf(t, "transforms", "istioJwtPolicy", ["first-party-jwt", "third-party-jwt"] as const),
         webhookFailurePolicy: oneOf(t, "transforms", "webhookFailurePolicy", ["Ignore", "Fail"] as const),
+        skipTagResolvingFor: (bool(t, "transforms", "knativeSkipTagResolving") ?? true) ? mirror?.host : undefined,
     };
 
     // users
@@ -306,5 +391,5 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     if (force !== undefined && typeof force !== "boolean") problems.push(`${key("patchForce")} must be true or false`);
 
     if (problems.length > 0 || !mirror) throw new ConfigError(problems);
-    return { manifests, mirror, cluster, apps, kustomize, transforms, users, profiles, skipAwait: skip === true, patchForce: force !== false };
+    return { manifests, mirror, mirrorFill, cluster, apps, kustomize, transforms, users, profiles, skipAwait: skip === true, patchForce: force !== false };
 }

@@ -108,9 +108,21 @@ export function pairsOf(references: string[], mirror: Mirror): Pair[] {
     for (const r of references) {
         const source = parseReference(r);
         if (seen.has(source.normalized)) continue;
-        seen.set(source.normalized, { source, targetName: mirrorName(source, mirror), targetReference: source.tag ?? source.digest ?? "latest" });
+        seen.set(source.normalized, { source, targetName: mirrorName(source, mirror), targetReference: targetReferenceOf(source) });
     }
     return [...seen.values()];
+}
+
+/**
+ * What the mirror stores an image under: its tag; for a reference by digest alone, the tag
+ * `sha256-<hex>`. The manifests still pull by digest, but a tagged manifest survives what
+ * removes untagged ones (ECR lifecycle rules for untagged images, `registry garbage-collect
+ * --delete-untagged`, Harbor's tag retention).
+ */
+export function targetReferenceOf(source: ImageReference): string {
+    if (source.tag) return source.tag;
+    if (source.digest) return source.digest.replace(":", "-");
+    return "latest";
 }
 
 export function targetString(p: Pair): string {

@@ -5,3 +5,4 @@ export * from "./auth";
 export * from "./skopeo";
 export * from "./copy";
 export * from "./layout";
+export * from "./resource";

@@ -22,7 +22,7 @@ import { InputError } from "../core/errors";
 import { Mirror, mirrorName } from "../rewrite/mirror";
 import { parseReference } from "../images/reference";
 import { writeTempAuthFile } from "./auth";
-import { Clients, formatBytes, ImageResult, parallel, RegistryAccess, RunSummary, targetString, pairsOf } from "./copy";
+import { Clients, targetReferenceOf, formatBytes, ImageResult, parallel, RegistryAccess, RunSummary, targetString, pairsOf } from "./copy";
 import { RegistryError } from "./registry";
 import { withRetries, RetryPolicy } from "./retry";
 import { skopeoBinary, skopeoCopy } from "./skopeo";
@@ -309,7 +309,7 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
         const entries = [...images.entries()];
         await parallel(entries, Math.max(1, options.jobs ?? 4), async ([source, d]) => {
             const ref = parseReference(source);
-            const pair = { source: ref, targetName: mirrorName(ref, mirror), targetReference: ref.tag ?? ref.digest ?? "latest" };
+            const pair = { source: ref, targetName: mirrorName(ref, mirror), targetReference: targetReferenceOf(ref) };
             const target = targetString(pair);
             const slash = pair.targetName.indexOf("/");
             const repository = pair.targetName.slice(slash + 1);

@@ -163,6 +163,29 @@ export function setWebhookFailurePolicy(policy: string): Transform {
     };
 }
 
+/** Knative's own default of `registries-skipping-tag-resolving` (config-deployment). */
+export const KNATIVE_SKIP_DEFAULT = "kind.local,ko.local,dev.local";
+
+/**
+ * Adds a registry host to Knative Serving's `registries-skipping-tag-resolving`: the
+ * controller resolves every tag to a digest by asking the registry, which fails against a
+ * private mirror with its own CA or auth (https://knative.dev/docs/serving/configuration/deployment/#skipping-tag-resolution).
+ */
+export function addKnativeSkipTagResolving(host: string): Transform {
+    return (o) => {
+        if (o.kind !== "ConfigMap" || o.metadata.name !== "config-deployment" || o.metadata.namespace !== "knative-serving") return false;
+        const data = ((o as Record<string, any>).data ??= {}) as Record<string, string>;
+        const current = data["registries-skipping-tag-resolving"] ?? KNATIVE_SKIP_DEFAULT;
+        const hosts = current
+            .split(",")
+            .map((h) => h.trim())
+            .filter(Boolean);
+        if (hosts.includes(host)) return false;
+        data["registries-skipping-tag-resolving"] = [...hosts, host].join(",");
+        return true;
+    };
+}
+
 /** The transforms a settings object turns on, by name, in the order they run. */
 export function transformsFor(settings: TransformSettings): [string, Transform][] {
     const list: [string, Transform][] = [];
@@ -172,6 +195,7 @@ export function transformsFor(settings: TransformSettings): [string, Transform][
     if (settings.ingressServiceType) list.push(["ingressServiceType", setIngressServiceType(settings.ingressServiceType)]);
     if (settings.istioJwtPolicy) list.push(["istioJwtPolicy", setIstioJwtPolicy(settings.istioJwtPolicy)]);
     if (settings.webhookFailurePolicy) list.push(["webhookFailurePolicy", setWebhookFailurePolicy(settings.webhookFailurePolicy)]);
+    if (settings.skipTagResolvingFor) list.push(["knativeSkipTagResolving", addKnativeSkipTagResolving(settings.skipTagResolvingFor)]);
     return list;
 }
 

@@ -52,8 +52,61 @@ describe("stack config validation", () => {
             ingressServiceType: undefined,
             istioJwtPolicy: undefined,
             webhookFailurePolicy: undefined,
+            // Knative must not resolve tags against the mirror (on by default when a mirror is set).
+            skipTagResolvingFor: "registry.local:5000",
+        });
+        assert.deepStrictEqual(s.mirrorFill, {
+            type: "none",
+            engine: "skopeo",
+            jobs: 4,
+            protect: false,
+            plainHttp: false,
+            sourcePlainHttp: false,
+            username: undefined,
+            hasPassword: false,
+            deleteImages: false,
         });
         assert.strictEqual(s.skipAwait, false);
         assert.strictEqual(s.patchForce, true, "kfstack owns its objects: fields taken by kubectl are taken back");
+    });
+
+    it("validates the mirror fill settings, every problem named by its key", () => {
+        const base = { manifests: { path: "m" } };
+        const s = parseSettings(
+            {
+                ...base,
+                mirror: { registry: "harbor.lab:8443/kf", type: "registry", username: "robot", password: "pw", jobs: 8, protect: true, deleteImages: true },
+            },
+            "/",
+        );
+        assert.equal(s.mirrorFill.type, "registry");
+        assert.equal(s.mirrorFill.jobs, 8);
+        assert.equal(s.mirrorFill.hasPassword, true);
+        assert.throws(
+            () =>
+                parseSettings(
+                    {
+                        ...base,
+                        mirror: { registry: "harbor.lab/kf", type: "s3", engine: "podman", jobs: 0, username: "robot", protect: "yes" },
+                        transforms: { knativeSkipTagResolving: "no" },
+                    },
+                    "/",
+                ),
+            (e: Error) => {
+                for (const k of ["mirror.type", "mirror.engine", "mirror.jobs", "mirror.password", "mirror.protect", "transforms.knativeSkipTagResolving"]) {
+                    assert.match(e.message, new RegExp(`kfstack:${k.replace(".", "\\.")}`), k);
+                }
+                return true;
+            },
+        );
+        assert.throws(() => parseSettings({ ...base, mirror: { registry: "harbor.lab/kf", type: "ecr" } }, "/"), /is not an ECR registry host/);
+        assert.throws(
+            () => parseSettings({ ...base, mirror: { registry: "harbor.lab/kf", engine: "docker" } }, "/"),
+            /kfstack:mirror\.engine docker fills the mirror/,
+        );
+        const ecr = parseSettings({ ...base, mirror: { registry: "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn/kf", type: "ecr" } }, "/");
+        assert.equal(ecr.mirrorFill.type, "ecr");
+        const off = parseSettings({ ...base, mirror: { registry: "r.io/kf" }, transforms: { knativeSkipTagResolving: false } }, "/");
+        assert.equal(off.transforms.skipTagResolvingFor, undefined);
     });
 });

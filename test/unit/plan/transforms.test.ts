@@ -1,5 +1,13 @@
 import * as assert from "assert";
-import { setImagePullPolicy, setSecureCookies, setStorageClass, setIngressServiceType, transformsFor, withoutDroppedEmpties } from "../../../lib/plan";
+import {
+    addKnativeSkipTagResolving,
+    setImagePullPolicy,
+    setSecureCookies,
+    setStorageClass,
+    setIngressServiceType,
+    transformsFor,
+    withoutDroppedEmpties,
+} from "../../../lib/plan";
 import { K8sObject } from "../../../lib/core";
 import { parseSettings } from "../../../lib/config";
 
@@ -88,7 +96,7 @@ describe("transforms", () => {
         );
         assert.deepStrictEqual(
             transformsFor(s.transforms).map(([n]) => n),
-            ["imagePullPolicy", "ingressServiceType"],
+            ["imagePullPolicy", "ingressServiceType", "knativeSkipTagResolving"],
         );
         assert.strictEqual(s.transforms.ingressServiceType, "LoadBalancer", "EKS implies a LoadBalancer gateway");
     });
@@ -111,5 +119,24 @@ describe("what is registered: empty fields the API server drops", () => {
         assert.strictEqual(withoutDroppedEmpties(full), full, "unchanged objects are not copied");
         const pod: K8sObject = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { volumes: [{ name: "v", emptyDir: {} }] } };
         assert.strictEqual(withoutDroppedEmpties(pod), pod, "an emptyDir: {} means something: kept");
+    });
+
+    it("adds the mirror to Knative's registries-skipping-tag-resolving, keeping what is there", () => {
+        const cm = (data?: Record<string, string>) => ({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: "config-deployment", namespace: "knative-serving" },
+            ...(data ? { data } : {}),
+        });
+        const t = addKnativeSkipTagResolving("registry.local:5000");
+        const fresh = cm({ "queue-sidecar-image": "x" });
+        assert.equal(t(fresh), true);
+        assert.equal((fresh.data as Record<string, string>)["registries-skipping-tag-resolving"], "kind.local,ko.local,dev.local,registry.local:5000");
+        const custom = cm({ "registries-skipping-tag-resolving": "a.io, b.io" });
+        assert.equal(t(custom), true);
+        assert.equal((custom.data as Record<string, string>)["registries-skipping-tag-resolving"], "a.io,b.io,registry.local:5000");
+        assert.equal(t(custom), false, "idempotent");
+        const other = { ...cm({}), metadata: { name: "config-deployment", namespace: "other" } };
+        assert.equal(t(other), false);
     });
 });

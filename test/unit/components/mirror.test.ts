@@ -1,0 +1,184 @@
+/**
+ * The mirror components under mocks, in aws-cn and aws (nothing hard-coded to one
+ * partition): ECR repositories by the naming rule, their settings, one MirroredImage per
+ * image after its repository, secrets kept secret, and every app waiting for its images.
+ */
+import * as assert from "assert";
+import * as k8s from "@pulumi/kubernetes";
+import { useMocks, recordRegistrations, settle, promise } from "../../../harness/mocks";
+import { EcrMirror, RegistryMirror, dockerPathProblem } from "../../../components/mirror";
+import { KubeflowPlatform } from "../../../components/kubeflow";
+import { ecrHostProblem, ecrLifecyclePolicy, ecrRepositoriesFor } from "../../../lib/aws";
+import { parseMirror } from "../../../lib/rewrite";
+import { diffImage } from "../../../lib/mirror";
+import { manifestDigest, PreparedPlatform } from "../../../lib/plan";
+import { K8sObject } from "../../../lib/core";
+
+const SOURCES = [
+    "docker.io/kubeflownotebookswg/jupyter-web-app:v1.9.0",
+    "ghcr.io/dexidp/dex:v2.39.1",
+    "gcr.io/ml-pipeline/api-server:2.2.0",
+    "gcr.io/ml-pipeline/frontend:2.2.0",
+    "gcr.io/knative-releases/knative.dev/serving/cmd/queue@sha256:" + "a".repeat(64),
+    "ghcr.io/dexidp/dex:v2.39.1", // twice: one repository, one image
+];
+
+function awsInvokes(partition: "aws" | "aws-cn", region: string) {
+    return {
+        "aws:index/getPartition:getPartition": () => ({
+            partition,
+            dnsSuffix: partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com",
+            id: partition,
+            reverseDnsPrefix: "x",
+        }),
+        "aws:index/getRegion:getRegion": () => ({ region, name: region, id: region, endpoint: "x", description: "x" }),
+        "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+            accountId: "123456789012",
+            arn: `arn:${partition}:iam::123456789012:root`,
+            userId: "u",
+            id: "123456789012",
+        }),
+        "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
+            userName: "AWS",
+            password: "ecr-token-secret",
+            authorizationToken: "x",
+            proxyEndpoint: "x",
+            expiresAt: "x",
+            id: "x",
+        }),
+    };
+}
+
+for (const [partition, region, suffix] of [
+    ["aws-cn", "cn-northwest-1", "amazonaws.com.cn"],
+    ["aws", "us-west-2", "amazonaws.com"],
+] as const) {
+    describe(`EcrMirror in ${partition}`, () => {
+        it(`creates a repository per source repository and copies each image after its repository (${suffix})`, async () => {
+            const mocks = useMocks({}, awsInvokes(partition, region), "unit");
+            const registrations = recordRegistrations();
+            const registry = `123456789012.dkr.ecr.${region}.${suffix}/kubeflow`;
+            const mirror = new EcrMirror("mirror", { registry, sourceImages: SOURCES, protect: true });
+            assert.equal(await promise(mirror.registryHost), `123456789012.dkr.ecr.${region}.${suffix}`);
+            await settle();
+            const repos = mocks.resources.filter((r) => r.type === "aws:ecr/repository:Repository");
+            const expected = ecrRepositoriesFor(SOURCES, parseMirror(registry));
+            assert.deepEqual(
+                repos.map((r) => r.inputs.name),
+                expected,
+            );
+            assert.deepEqual(expected, [
+                "kubeflow/docker.io/kubeflownotebookswg/jupyter-web-app",
+                "kubeflow/gcr.io/knative-releases/knative.dev/serving/cmd/queue",
+                "kubeflow/gcr.io/ml-pipeline/api-server",
+                "kubeflow/gcr.io/ml-pipeline/frontend",
+                "kubeflow/ghcr.io/dexidp/dex",
+            ]);
+            for (const r of repos) {
+                assert.equal(r.inputs.imageScanningConfiguration.scanOnPush, true);
+                assert.deepEqual(r.inputs.encryptionConfigurations, [{ encryptionType: "AES256" }]);
+                assert.equal(r.inputs.forceDelete, false);
+            }
+            assert.ok(registrations.filter((r) => r.type === "aws:ecr/repository:Repository").every((r) => r.protect));
+            const policies = mocks.resources.filter((r) => r.type === "aws:ecr/lifecyclePolicy:LifecyclePolicy");
+            assert.equal(policies.length, repos.length);
+            const rule = JSON.parse(policies[0].inputs.policy).rules[0];
+            assert.equal(rule.selection.tagStatus, "untagged", "only untagged images expire: every image the platform pulls is tagged");
+            const images = mocks.resources.filter((r) => r.type.endsWith("kfstack:MirroredImage"));
+            assert.equal(images.length, 5, "one resource per unique image");
+            for (const img of images) {
+                assert.equal(img.inputs.mirror, registry);
+                assert.deepEqual(Object.keys(img.inputs.auths), [`123456789012.dkr.ecr.${region}.${suffix}`]);
+                assert.equal(img.inputs.auths[`123456789012.dkr.ecr.${region}.${suffix}`].password, "ecr-token-secret");
+                assert.ok(img.secret, "the ECR token is a secret in the state");
+            }
+            const urn = (name: string) => registrations.find((r) => r.name === name)?.urn;
+            const dex = registrations.find((r) => r.name === "mirror-ghcr.io/dexidp/dex:v2.39.1");
+            assert.ok(dex?.dependencies.includes(urn("mirror-kubeflow/ghcr.io/dexidp/dex") as string), "the image waits for its repository");
+            assert.ok(
+                !JSON.stringify(mocks.resources.map((r) => [r.type, r.inputs])).includes(partition === "aws-cn" ? ".amazonaws.com/" : ".amazonaws.com.cn"),
+            );
+        });
+    });
+}
+
+describe("mirror helpers", () => {
+    it("ECR: the configured host must be this account's registry; untagged-only lifecycle", () => {
+        assert.equal(ecrHostProblem("1.dkr.ecr.cn-northwest-1.amazonaws.com.cn", "1.dkr.ecr.cn-northwest-1.amazonaws.com.cn"), undefined);
+        assert.match(
+            ecrHostProblem("1.dkr.ecr.cn-northwest-1.amazonaws.com", "1.dkr.ecr.cn-northwest-1.amazonaws.com.cn") ?? "",
+            /set kfstack:mirror\.registry to 1\.dkr\.ecr\.cn-northwest-1\.amazonaws\.com\.cn/,
+        );
+        assert.equal(JSON.parse(ecrLifecyclePolicy(30)).rules[0].selection.countNumber, 30);
+    });
+
+    it("the Docker path refuses digest-pinned references, naming one and the fix", () => {
+        assert.equal(dockerPathProblem(["quay.io/a/b:1"]), undefined);
+        assert.match(dockerPathProblem(SOURCES)?.message ?? "", /cannot mirror 1 digest-pinned image\(s\).*use kfstack:mirror\.engine skopeo/);
+    });
+
+    it("MirroredImage diff: a new source replaces, a drifted mirror updates, nothing else changes", () => {
+        const olds = { source: "quay.io/a/b:1", mirror: "m.local/kf", target: "m.local/kf/quay.io/a/b:1", digest: "sha256:1", mirrorDigest: "sha256:1" };
+        assert.deepEqual(diffImage(olds, { source: "quay.io/a/b:1", mirror: "m.local/kf" }), { changes: false, replaces: [] });
+        assert.deepEqual(diffImage(olds, { source: "quay.io/a/b:2", mirror: "m.local/kf" }), { changes: true, replaces: ["source"] });
+        assert.deepEqual(
+            diffImage({ ...olds, mirrorDigest: "" }, { source: "quay.io/a/b:1", mirror: "m.local/kf" }),
+            { changes: true, replaces: [] },
+            "deleted in the mirror",
+        );
+        assert.deepEqual(
+            diffImage({ ...olds, mirrorDigest: "sha256:9" }, { source: "quay.io/a/b:1", mirror: "m.local/kf" }).changes,
+            true,
+            "tag moved in the mirror",
+        );
+    });
+});
+
+describe("RegistryMirror and the platform", () => {
+    it("keeps the mirror password secret and makes every app wait for its own images", async () => {
+        const mocks = useMocks({}, {}, "unit");
+        const registrations = recordRegistrations();
+        const mirror = new RegistryMirror("mirror", {
+            registry: "harbor.lab:8443/kf",
+            sourceImages: ["quay.io/a/one:1", "quay.io/a/two:2"],
+            username: "robot",
+            password: "pw",
+        });
+        const deploy = (name: string, image: string): K8sObject =>
+            ({
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name, namespace: "kubeflow" },
+                spec: { template: { spec: { containers: [{ name, image }] } } },
+            }) as any;
+        const app = (name: string, objects: K8sObject[], sourceImages: string[]) => ({
+            name,
+            objects,
+            dependsOn: [],
+            images: [],
+            sourceImages,
+            digest: manifestDigest(objects),
+            cached: true,
+        });
+        const prepared: PreparedPlatform = {
+            apps: [
+                app("one", [deploy("one", "harbor.lab:8443/kf/quay.io/a/one:1")], ["quay.io/a/one:1"]),
+                app("two", [deploy("two", "harbor.lab:8443/kf/quay.io/a/two:2")], ["quay.io/a/two:2"]),
+            ],
+            warnings: [],
+            transforms: new Map(),
+        };
+        const provider = new k8s.Provider("k8s", {});
+        const platform = new KubeflowPlatform("kf", { prepared, mirroredImages: mirror.images }, { providers: { kubernetes: provider } });
+        await promise(platform.appDigests);
+        await settle();
+        const images = mocks.resources.filter((r) => r.type.endsWith("kfstack:MirroredImage"));
+        assert.equal(images.length, 2);
+        assert.ok(images.every((i) => i.secret && i.inputs.auths["harbor.lab:8443"].password === "pw"));
+        const urn = (name: string) => registrations.find((r) => r.name === name)?.urn as string;
+        const deps = (name: string) => registrations.find((r) => r.name === name)?.dependencies ?? [];
+        assert.ok(deps("kf-one-kubeflow/one").includes(urn("mirror-quay.io/a/one:1")), "app one waits for its image");
+        assert.ok(!deps("kf-one-kubeflow/one").includes(urn("mirror-quay.io/a/two:2")), "and not for another app's");
+        assert.ok(deps("kf-two-kubeflow/two").includes(urn("mirror-quay.io/a/two:2")));
+    });
+});
