@@ -26,8 +26,8 @@ export function enginePresent(): boolean {
 }
 
 export interface EngineOptions {
-    /** The API server the program's provider talks to (its kubeconfig goes to KUBECONFIG). */
-    readonly cluster: Cluster;
+    /** The API server the program's provider talks to (its kubeconfig goes to KUBECONFIG). @default none (a program without Kubernetes objects) */
+    readonly cluster?: Cluster;
     /** The program, run inline. */
     readonly program: auto.PulumiFn;
     /** Stack config: `kfstack:mirror` → value (objects JSON-encoded), secrets marked. */
@@ -68,7 +68,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         // platform (7 MB of CRD schemas) that is gigabytes of JSON per update. A local test
         // stack keeps only the final state; people's stacks keep every checkpoint.
         ...(options.checkpoints ? {} : { PULUMI_SKIP_CHECKPOINTS: "true" }),
-        KUBECONFIG: options.cluster.kubeconfig,
+        ...(options.cluster ? { KUBECONFIG: options.cluster.kubeconfig } : {}),
         ...(options.env ?? {}),
     };
     const pulumiCommand = await auto.PulumiCommand.get({ root: path.dirname(ENGINE_BIN) });

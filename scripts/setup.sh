@@ -3,9 +3,27 @@
 # - node modules from package-lock.json;
 # - kustomize v5.5.0 built from Go modules into .tools/bin (faster than `kubectl kustomize`,
 #   which kfstack falls back to when this cannot be built);
-# - kubectl (or kustomize) must be on PATH for the fallback.
+# - kubectl (or kustomize) must be on PATH for the fallback;
+# - skopeo, docker-registry and htpasswd (Debian packages) for the image mirror and its tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Debian packages of the image mirror: skopeo (the copier), docker-registry (the tests' real
+# OCI registries) and apache2-utils (htpasswd, for a registry with auth). Installed when absent.
+missing=()
+command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+if [ ${#missing[@]} -gt 0 ]; then
+    if command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing ${missing[*]} (Debian packages)" >&2
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
+            || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } \
+            || echo "setup: could not install ${missing[*]}; 'kfstack mirror' needs skopeo, the mirror tests need all three" >&2
+    else
+        echo "setup: install ${missing[*]} (kfstack mirror needs skopeo; the mirror tests need all three)" >&2
+    fi
+fi
 npm ci --no-audit --no-fund
 npm run build --silent
 if [ ! -x .tools/bin/kustomize ]; then
