@@ -181,4 +181,32 @@ describe("RegistryMirror and the platform", () => {
         assert.ok(!deps("kf-one-kubeflow/one").includes(urn("mirror-quay.io/a/two:2")), "and not for another app's");
         assert.ok(deps("kf-two-kubeflow/two").includes(urn("mirror-quay.io/a/two:2")));
     });
+
+    it("the Docker path: pull, tag, push per image through a Docker host, credentials secret", async () => {
+        const mocks = useMocks({}, {}, "unit");
+        const mirror = new RegistryMirror("mirror", {
+            registry: "harbor.lab:8443/kf",
+            sourceImages: ["quay.io/a/one:1", "gcr.io/b/two:2"],
+            engine: "docker",
+            username: "robot",
+            password: "pw",
+        });
+        await settle();
+        const of = (t: string) => mocks.resources.filter((r) => r.type === t);
+        assert.equal(of("docker:index/remoteImage:RemoteImage").length, 2);
+        assert.deepEqual(
+            of("docker:index/tag:Tag")
+                .map((r) => r.inputs.targetImage)
+                .sort(),
+            ["harbor.lab:8443/kf/gcr.io/b/two:2", "harbor.lab:8443/kf/quay.io/a/one:1"],
+        );
+        assert.ok(of("docker:index/registryImage:RegistryImage").every((r) => r.inputs.keepRemotely === true));
+        const provider = of("pulumi:providers:docker")[0];
+        assert.ok(provider?.secret, "the registry password is a secret");
+        assert.equal(mirror.images.size, 2);
+        assert.throws(
+            () => new RegistryMirror("pinned", { registry: "harbor.lab:8443/kf", sourceImages: [`quay.io/a/c@sha256:${"b".repeat(64)}`], engine: "docker" }),
+            /digest-pinned/,
+        );
+    });
 });
