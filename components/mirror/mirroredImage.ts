@@ -11,27 +11,33 @@ const ENGINE = path.join(__dirname, "..", "..", "lib", "mirror", "resource.js");
 
 type Engine = typeof import("../../lib/mirror/resource");
 
+function loadEngine(): Engine {
+    // Loaded at run time in the provider host, not imported: see ENGINE.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(ENGINE) as Engine;
+}
+
 const provider: pulumi.dynamic.ResourceProvider = {
     async create(inputs: MirroredImageProps) {
-        const engine: Engine = require(ENGINE);
+        const engine = loadEngine();
         const outs = await engine.mirrorImage(inputs);
         return { id: outs.target, outs };
     },
     async read(id: string, props: MirroredImageState) {
-        const engine: Engine = require(ENGINE);
+        const engine = loadEngine();
         return { id, props: { ...props, mirrorDigest: await engine.readMirrorDigest(props) } };
     },
     async diff(_id: string, olds: MirroredImageState, news: MirroredImageProps) {
-        const engine: Engine = require(ENGINE);
+        const engine = loadEngine();
         const d = engine.diffImage(olds, news);
         return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: false };
     },
     async update(_id: string, _olds: MirroredImageState, news: MirroredImageProps) {
-        const engine: Engine = require(ENGINE);
+        const engine = loadEngine();
         return { outs: await engine.mirrorImage(news) };
     },
     async delete(_id: string, props: MirroredImageState) {
-        const engine: Engine = require(ENGINE);
+        const engine = loadEngine();
         await engine.deleteImage(props);
     },
 };
