@@ -73,6 +73,16 @@ export function classifyFailure(stderr: string): { retryable: boolean; reason: s
             : `a blob does not match its digest: ${reason}`;
         return { retryable: false, reason };
     }
+    // c/image takes a failed manifest upload for "the registry does not take this type" and tries
+    // to convert, which --preserve-digests forbids: the error names the conversion, the cause was
+    // often a transient failure of the upload. Worth another attempt; if it persists, the mirror
+    // does not store this manifest type.
+    if (/must be converted to type .* preserve digests/i.test(stderr)) {
+        return {
+            retryable: true,
+            reason: `the mirror did not store the manifest as it is (a failed upload, or a registry that does not take its type): ${reason}`,
+        };
+    }
     if (/manifest unknown|name unknown|not found|does not exist/i.test(stderr) && !/\b(5\d\d)\b/.test(stderr)) return { retryable: false, reason };
     if (/unauthorized|authentication required|denied|\b401\b|\b403\b/i.test(stderr)) return { retryable: false, reason };
     if (

