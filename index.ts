@@ -5,11 +5,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as aws from "@pulumi/aws";
 import { KfstackError } from "./lib/core";
 import { preparePlatform, pulumiAnnotations } from "./lib/plan";
 import { readStackConfig } from "./components/stackConfig";
 import { KubeflowPlatform } from "./components/kubeflow";
 import { EcrMirror, RegistryMirror } from "./components/mirror";
+import { EksCluster, KubeflowIrsa } from "./components/aws";
+import { usableZones } from "./lib/aws";
 
 export = async () => {
     try {
@@ -26,15 +29,38 @@ export = async () => {
                 : fill.type === "registry"
                   ? new RegistryMirror("mirror", { ...common, registry: settings.mirror.location, username: fill.username, password: mirrorPassword })
                   : undefined;
-        const provider = new k8s.Provider("k8s", {});
+        // kfstack:cluster.type eks: the cluster is part of the stack and the platform goes onto it;
+        // onprem: the ambient kubeconfig's cluster.
+        let eks: EksCluster | undefined;
+        if (settings.eks) {
+            const zones = settings.eks.subnetIds ? [] : usableZones((await aws.getAvailabilityZones({ state: "available" })).names, settings.eks.excludeAzs);
+            eks = new EksCluster("eks", { ...settings.eks, availabilityZones: zones });
+        }
+        const provider = eks?.provider ?? new k8s.Provider("k8s", {});
         const platform = new KubeflowPlatform(
             "kubeflow",
             { prepared, users, annotations: pulumiAnnotations(settings), mirroredImages: mirror?.images },
             { providers: { kubernetes: provider } },
         );
+        const irsa =
+            eks && settings.eks
+                ? new KubeflowIrsa(
+                      "irsa",
+                      {
+                          clusterName: eks.clusterName,
+                          oidcIssuer: eks.oidcIssuer,
+                          adminPolicies: settings.eks.kfAdminPolicies,
+                          userPolicies: settings.eks.kfUserPolicies,
+                      },
+                      // The service accounts live in the platform's kubeflow namespace.
+                      { providers: { kubernetes: provider }, dependsOn: [platform] },
+                  )
+                : undefined;
         return {
             mirror: settings.mirror.location,
             mirroredImageCount: mirror?.images.size ?? 0,
+            ...(eks ? { cluster: eks.clusterName, oidcIssuer: eks.oidcIssuer, kubeconfig: eks.kubeconfig } : {}),
+            ...(irsa ? { kfAdminRoleArn: irsa.adminRoleArn, kfUserRoleArn: irsa.userRoleArn } : {}),
             apps: prepared.apps.map((a) => a.name),
             appDigests: platform.appDigests,
             images: platform.images,

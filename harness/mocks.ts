@@ -5,6 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
 const resproto = require("@pulumi/pulumi/proto/resource_pb");
+// google-protobuf as the SDK itself loads it (a dependency of @pulumi/pulumi, not of kfstack).
+const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [require.resolve("@pulumi/pulumi")] }));
 
 export interface Recorded {
     readonly type: string;
@@ -60,14 +62,21 @@ class LazyRecord implements Recorded {
     }
 }
 
+/** Outputs a cloud would add to a resource's state (an EKS cluster's endpoint, say), by type. */
+export type MockOutputs = Record<string, (inputs: any, name: string) => Record<string, any>>;
+
 export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly resources: Recorded[] = [];
-    constructor(private readonly invokes: Record<string, (args: any) => Record<string, any>> = {}) {}
+    constructor(
+        private readonly invokes: Record<string, (args: any) => Record<string, any>> = {},
+        private readonly outputs: MockOutputs = {},
+    ) {}
 
     /** Pulumi's own mock path; useMocks takes the faster one below, which records the same. */
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         this.resources.push({ type: args.type, name: args.name, inputs: reveal(args.inputs), provider: args.provider, secret: hasSecret(args.inputs) });
-        return { id: `${args.name}-id`, state: args.inputs };
+        const extra = this.outputs[args.type];
+        return { id: `${args.name}-id`, state: extra ? { ...args.inputs, ...extra(reveal(args.inputs), args.name) } : args.inputs };
     }
 
     /**
@@ -81,8 +90,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         try {
             const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
             const id = req.getCustom() ? `${req.getName()}-id` : "";
-            const object = req.getObject();
-            this.resources.push(new LazyRecord(req.getType(), req.getName(), req.getProvider(), object));
+            const inputs = req.getObject();
+            this.resources.push(new LazyRecord(req.getType(), req.getName(), req.getProvider(), inputs));
+            const extra = this.outputs[req.getType()];
+            const object = extra ? Struct.fromJavaScript({ ...inputs.toJavaScript(), ...extra(reveal(inputs.toJavaScript()), req.getName()) }) : inputs;
             // What Pulumi's monitor keeps (the serialised state), read only if asked for.
             let state: any;
             monitor.resources.set(urn, {
@@ -123,8 +134,9 @@ export function useMocks(
     invokes: Record<string, (args: any) => Record<string, any>> = {},
     stack = "dev",
     pulumiPath = false,
+    outputs: MockOutputs = {},
 ): RecordingMocks {
-    const mocks = new RecordingMocks(invokes);
+    const mocks = new RecordingMocks(invokes, outputs);
     pulumi.runtime.setAllConfig(
         config,
         Object.keys(config).filter((k) => k.endsWith(":users")),

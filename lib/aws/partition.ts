@@ -4,6 +4,8 @@
  * Programs build ARNs and hosts from `aws.getPartitionOutput()`; this module only checks.
  */
 
+import { DNS_SUFFIX, ECR_HOST_PATTERN } from "./principals";
+
 /** A partition and the DNS suffix of its service endpoints. */
 export interface Partition {
     readonly partition: "aws" | "aws-cn" | "aws-us-gov";
@@ -12,13 +14,13 @@ export interface Partition {
 
 /** The partition of a region: `cn-*` is aws-cn, `us-gov-*` aws-us-gov, every other aws. */
 export function partitionOfRegion(region: string | undefined): Partition {
-    if (region?.startsWith("cn-")) return { partition: "aws-cn", dnsSuffix: "amazonaws.com.cn" };
-    if (region?.startsWith("us-gov-")) return { partition: "aws-us-gov", dnsSuffix: "amazonaws.com" };
-    return { partition: "aws", dnsSuffix: "amazonaws.com" };
+    if (region?.startsWith("cn-")) return { partition: "aws-cn", dnsSuffix: DNS_SUFFIX["aws-cn"] };
+    if (region?.startsWith("us-gov-")) return { partition: "aws-us-gov", dnsSuffix: DNS_SUFFIX["aws-us-gov"] };
+    return { partition: "aws", dnsSuffix: DNS_SUFFIX.aws };
 }
 
 const ARN = /\barn:(aws[a-z-]*):/g;
-const ECR_HOST = /\b\d{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.(amazonaws\.com(?:\.cn)?)\b/g;
+const ECR_HOST = new RegExp(ECR_HOST_PATTERN.source, "g");
 
 /**
  * What in one string does not belong to the partition of `region`: ARNs of another

@@ -8,9 +8,44 @@
 import * as path from "path";
 import { KfstackError } from "../core/errors";
 import { parseMirror, InvalidMirrorError, Mirror } from "../rewrite/mirror";
+import { DNS_SUFFIX, isEcrHost } from "../aws/principals";
+import { allowsEveryAction } from "../aws/eks";
 import { configKey as key, closest } from "./keys";
 
 export type ClusterType = "onprem" | "eks";
+
+/** An IAM policy for an IRSA role: a managed policy's ARN, or an inline policy document. */
+export type IrsaPolicy = string | Record<string, unknown>;
+
+/** The EKS cluster of `kfstack:cluster.type: eks` (`kfstack:cluster.*`); sizes match the reference install. */
+export interface EksSettings {
+    /** @default "kubeflow" */
+    readonly name: string;
+    /** Kubernetes version. @default "1.33" */
+    readonly version: string;
+    /** @default "t3.medium" */
+    readonly instanceType: string;
+    /** @default 4 */
+    readonly desiredSize: number;
+    /** @default 1 */
+    readonly minSize: number;
+    /** @default 6 */
+    readonly maxSize: number;
+    /** @default 100 */
+    readonly diskSizeGiB: number;
+    /** An EC2 key pair for SSH to the nodes. @default none (SSM only) */
+    readonly sshKeyName?: string;
+    /** The new VPC's /16. @default "10.0.0.0/16" */
+    readonly vpcCidr: string;
+    /** Existing subnets instead of a new VPC. @default none */
+    readonly subnetIds?: { readonly public: string[]; readonly private: string[] };
+    /** Zones EKS does not support in the region (e.g. `cn-north-1d`). @default [] */
+    readonly excludeAzs: string[];
+    /** Policies of the `kf-admin` IRSA role. @default [] */
+    readonly kfAdminPolicies: IrsaPolicy[];
+    /** Policies of the `kf-user` IRSA role; no `*` action allowed. @default [] */
+    readonly kfUserPolicies: IrsaPolicy[];
+}
 
 /** The transform settings (all off by default). */
 export interface TransformSettings {
@@ -107,6 +142,8 @@ export interface Settings {
     readonly mirror: Mirror;
     readonly mirrorFill: MirrorFill;
     readonly cluster: ClusterType;
+    /** The EKS cluster, when `cluster` is `eks`. */
+    readonly eks?: EksSettings;
     readonly apps: { readonly enabled?: string[]; readonly disabled: string[]; readonly extra: ExtraApp[] };
     readonly kustomize: RendererOptions;
     readonly transforms: TransformSettings;
@@ -137,7 +174,22 @@ export class ConfigError extends KfstackError {
 const KNOWN: Record<string, string[] | null> = {
     manifests: ["path", "git", "ref", "example"],
     mirror: ["registry", "type", "engine", "jobs", "protect", "plainHttp", "sourcePlainHttp", "username", "password", "deleteImages"],
-    cluster: ["type"],
+    cluster: [
+        "type",
+        "name",
+        "version",
+        "instanceType",
+        "desiredSize",
+        "minSize",
+        "maxSize",
+        "diskSizeGiB",
+        "sshKeyName",
+        "vpcCidr",
+        "subnetIds",
+        "excludeAzs",
+        "kfAdminPolicies",
+        "kfUserPolicies",
+    ],
     apps: ["enabled", "disabled", "extra"],
     kustomize: ["binary", "remotes", "cacheDir"],
     transforms: ["imagePullPolicy", "secureCookies", "storageClass", "ingressServiceType", "istioJwtPolicy", "webhookFailurePolicy", "knativeSkipTagResolving"],
@@ -268,9 +320,9 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     if (hasPassword && !username) problems.push(`${key("mirror", "username")} is not set, but ${key("mirror", "password")} is; set both or neither`);
     if (fillType === "ecr" && username)
         problems.push(`${key("mirror", "username")} does not apply to ${key("mirror", "type")} ecr (credentials come from ECR); remove it`);
-    if (fillType === "ecr" && mirror && !/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(mirror.host)) {
+    if (fillType === "ecr" && mirror && !isEcrHost(mirror.host)) {
         problems.push(
-            `${key("mirror", "registry")} ${mirror.host} is not an ECR registry host; with ${key("mirror", "type")} ecr set it to ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn][/PREFIX]`,
+            `${key("mirror", "registry")} ${mirror.host} is not an ECR registry host; with ${key("mirror", "type")} ecr set it to ACCOUNT.dkr.ecr.REGION.DNS-SUFFIX[/PREFIX], e.g. 123456789012.dkr.ecr.cn-northwest-1.${DNS_SUFFIX["aws-cn"]}/kubeflow`,
         );
     }
     if (engine === "docker" && fillType === "none")
@@ -288,7 +340,13 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     };
 
     // cluster
-    const cluster = oneOf(obj("cluster"), "cluster", "type", ["onprem", "eks"] as const) ?? "onprem";
+    const cl = obj("cluster");
+    const cluster = oneOf(cl, "cluster", "type", ["onprem", "eks"] as const) ?? "onprem";
+    const eks = cluster === "eks" ? eksSettings(cl, problems, str, strList) : undefined;
+    if (cluster !== "eks") {
+        const eksOnly = Object.keys(cl).filter((f) => f !== "type" && KNOWN.cluster?.includes(f));
+        if (eksOnly.length > 0) problems.push(`${key("cluster", eksOnly[0])} applies to ${key("cluster", "type")} eks only; remove it or set the type`);
+    }
 
     // apps
     const a = obj("apps");
@@ -391,5 +449,75 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     if (force !== undefined && typeof force !== "boolean") problems.push(`${key("patchForce")} must be true or false`);
 
     if (problems.length > 0 || !mirror) throw new ConfigError(problems);
-    return { manifests, mirror, mirrorFill, cluster, apps, kustomize, transforms, users, profiles, skipAwait: skip === true, patchForce: force !== false };
+    return { manifests, mirror, mirrorFill, cluster, eks, apps, kustomize, transforms, users, profiles, skipAwait: skip === true, patchForce: force !== false };
+}
+
+function eksSettings(
+    cl: Record<string, unknown>,
+    problems: string[],
+    str: (o: Record<string, unknown>, k: string, f: string) => string | undefined,
+    strList: (o: Record<string, unknown>, k: string, f: string) => string[] | undefined,
+): EksSettings {
+    const int = (f: string, dflt: number, min: number, max: number): number => {
+        const v = cl[f];
+        if (v === undefined || v === null) return dflt;
+        if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+            problems.push(`${key("cluster", f)} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+            return dflt;
+        }
+        return v;
+    };
+    const name = str(cl, "cluster", "name") ?? "kubeflow";
+    if (!/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(name))
+        problems.push(
+            `${key("cluster", "name")} ${JSON.stringify(name)} is not a valid EKS cluster name (letters, digits, - and _, starting with a letter or digit)`,
+        );
+    const version = str(cl, "cluster", "version") ?? "1.33";
+    if (!/^1\.\d{2}$/.test(version)) problems.push(`${key("cluster", "version")} ${JSON.stringify(version)}: give a Kubernetes minor version such as 1.33`);
+    const desiredSize = int("desiredSize", 4, 0, 1000);
+    const minSize = int("minSize", 1, 0, 1000);
+    const maxSize = int("maxSize", 6, 1, 1000);
+    if (!(minSize <= desiredSize && desiredSize <= maxSize)) {
+        problems.push(
+            `${key("cluster", "minSize")} ≤ ${key("cluster", "desiredSize")} ≤ ${key("cluster", "maxSize")} does not hold (${minSize}, ${desiredSize}, ${maxSize})`,
+        );
+    }
+    let subnetIds: EksSettings["subnetIds"];
+    const sn = cl.subnetIds as Record<string, unknown> | undefined;
+    if (sn !== undefined) {
+        const ok = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string" && /^subnet-[0-9a-f]+$/.test(x));
+        if (!sn || typeof sn !== "object" || !ok(sn.public) || !ok(sn.private)) {
+            problems.push(`${key("cluster", "subnetIds")} must be {public: [subnet-...], private: [subnet-...]}, both non-empty`);
+        } else subnetIds = { public: sn.public as string[], private: sn.private as string[] };
+    }
+    const policies = (f: string): IrsaPolicy[] => {
+        const v = cl[f];
+        if (v === undefined || v === null) return [];
+        if (!Array.isArray(v) || v.some((p) => typeof p !== "string" && (typeof p !== "object" || p === null || Array.isArray(p)))) {
+            problems.push(`${key("cluster", f)} must be a list of managed policy ARNs or inline policy documents`);
+            return [];
+        }
+        return v as IrsaPolicy[];
+    };
+    const kfUserPolicies = policies("kfUserPolicies");
+    kfUserPolicies.forEach((p, i) => {
+        if (typeof p === "object" && allowsEveryAction(JSON.stringify(p))) {
+            problems.push(`${key("cluster", "kfUserPolicies", i)} allows the action "*"; kf-user is every notebook's role, give it the actions it needs`);
+        }
+    });
+    return {
+        name,
+        version,
+        instanceType: str(cl, "cluster", "instanceType") ?? "t3.medium",
+        desiredSize,
+        minSize,
+        maxSize,
+        diskSizeGiB: int("diskSizeGiB", 100, 20, 16384),
+        sshKeyName: str(cl, "cluster", "sshKeyName"),
+        vpcCidr: str(cl, "cluster", "vpcCidr") ?? "10.0.0.0/16",
+        subnetIds,
+        excludeAzs: strList(cl, "cluster", "excludeAzs") ?? [],
+        kfAdminPolicies: policies("kfAdminPolicies"),
+        kfUserPolicies,
+    };
 }

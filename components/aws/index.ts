@@ -1,0 +1,3 @@
+/** AWS as Pulumi components: the EKS cluster (China too) and IRSA for Kubeflow. */
+export * from "./eksCluster";
+export * from "./kubeflowIrsa";
