@@ -51,9 +51,10 @@ export = async () => {
                           oidcIssuer: eks.oidcIssuer,
                           adminPolicies: settings.eks.kfAdminPolicies,
                           userPolicies: settings.eks.kfUserPolicies,
+                          // The service accounts live in the platform's kubeflow namespace.
+                          serviceAccountsAfter: [platform],
                       },
-                      // The service accounts live in the platform's kubeflow namespace.
-                      { providers: { kubernetes: provider }, dependsOn: [platform] },
+                      { providers: { kubernetes: provider } },
                   )
                 : undefined;
         return {

@@ -15,6 +15,11 @@ export interface KubeflowIrsaArgs {
     readonly userPolicies?: readonly IrsaPolicy[];
     /** @default "kubeflow" */
     readonly namespace?: string;
+    /**
+     * What the service accounts wait for: the platform that creates their namespace (a
+     * component's `dependsOn` does not reach its children). @default none
+     */
+    readonly serviceAccountsAfter?: pulumi.Resource[];
 }
 
 /**
@@ -59,7 +64,7 @@ export class KubeflowIrsa extends pulumi.ComponentResource {
             new k8s.core.v1.ServiceAccount(
                 `${name}-kf-${who}`,
                 { metadata: { name: serviceAccount, namespace, annotations: { [IRSA_ROLE_ANNOTATION]: role.arn } } },
-                parent,
+                { parent: this, dependsOn: args.serviceAccountsAfter ?? [] },
             );
             arns[who] = role.arn;
         }
