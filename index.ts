@@ -13,6 +13,7 @@ import { KubeflowPlatform } from "./components/kubeflow";
 import { EcrMirror, RegistryMirror } from "./components/mirror";
 import { EksCluster, KubeflowIrsa } from "./components/aws";
 import { usableZones } from "./lib/aws";
+import { MirrorAdmission } from "./components/enforcement";
 
 export = async () => {
     try {
@@ -42,6 +43,19 @@ export = async () => {
             { prepared, users, annotations: pulumiAnnotations(settings), mirroredImages: mirror?.images },
             { providers: { kubernetes: provider } },
         );
+        // Mirror-only at run time too: pods Kubeflow's controllers create later from data.
+        if (settings.admission.enabled) {
+            new MirrorAdmission(
+                "kfstack-mirror-only",
+                {
+                    mirrors: [settings.mirror],
+                    actions: settings.admission.actions,
+                    exemptNamespaces: settings.admission.exemptNamespaces,
+                    annotations: pulumiAnnotations(settings),
+                },
+                { providers: { kubernetes: provider } },
+            );
+        }
         const irsa =
             eks && settings.eks
                 ? new KubeflowIrsa(

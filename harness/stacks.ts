@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as jsyaml from "js-yaml";
 import { ROOT, TREE_191 } from "./paths";
+import { partitionOfRegion } from "../lib/aws";
 
 export const PASSWORD = "correct horse battery staple";
 
@@ -26,7 +27,7 @@ export function prodConfig(region = "cn-northwest-1", overrides: Record<string, 
     const config: Record<string, unknown> = { ...stack.config, ...overrides };
     config["kfstack:manifests"] = { path: TREE_191 };
     config["aws:region"] = region;
-    const suffix = region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+    const suffix = partitionOfRegion(region).dnsSuffix;
     const mirror = config["kfstack:mirror"] as Record<string, unknown>;
     config["kfstack:mirror"] = { ...mirror, registry: `123456789012.dkr.ecr.${region}.${suffix}/kubeflow` };
     const users = config["kfstack:users"] as { email: string }[];

@@ -1,2 +1,3 @@
 /** The rules behind `kfstack check` and the policy pack: one implementation, two front ends. */
 export * from "./rules";
+export * from "./admission";

@@ -7,6 +7,7 @@ import * as path from "path";
 import { UsageError } from "../core/errors";
 import { parseSettings, readStackFile, Settings } from "../config";
 import { preparePlatform } from "../plan";
+import { admissionObjects } from "../check/admission";
 import { Outcome, Parsed, expectOnly } from "./args";
 import { checkRenderTarget, renderFiles, writeRenderFolder } from "./renderFolder";
 
@@ -45,7 +46,13 @@ export async function renderCommand(p: Parsed): Promise<Outcome> {
     const { settings, hadUsers } = renderSettings(p.flags);
     checkRenderTarget(out); // before the minutes of rendering, not after
     const prepared = await preparePlatform(settings);
-    const files = renderFiles(prepared, settings.mirror);
+    const admission = settings.admission.enabled
+        ? admissionObjects("kfstack-mirror-only", [settings.mirror], {
+              actions: settings.admission.actions,
+              exemptNamespaces: settings.admission.exemptNamespaces,
+          })
+        : [];
+    const files = renderFiles(prepared, settings.mirror, admission);
     writeRenderFolder(files, out);
     const objects = prepared.apps.reduce((n, a) => n + a.objects.length, 0);
     const yamlFiles = files.filter((f) => f.name.endsWith(".yaml"));

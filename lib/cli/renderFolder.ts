@@ -34,8 +34,12 @@ export interface RenderFile {
     readonly mode?: number;
 }
 
-/** The files of a render, in the order they are listed: one YAML per app (CRDs apart), apply.sh, images.txt, mirror-plan.tsv. */
-export function renderFiles(prepared: PreparedPlatform, mirror: Mirror): RenderFile[] {
+/**
+ * The files of a render, in the order they are listed: one YAML per app (CRDs apart), the
+ * run-time mirror rule (`mirror-admission.yaml`, applied last: it guards what comes after the
+ * install), apply.sh, images.txt, mirror-plan.tsv.
+ */
+export function renderFiles(prepared: PreparedPlatform, mirror: Mirror, admission: readonly K8sObject[] = []): RenderFile[] {
     const width = String(prepared.apps.length).length;
     const files: RenderFile[] = [];
     const steps: string[] = [];
@@ -59,6 +63,14 @@ export function renderFiles(prepared: PreparedPlatform, mirror: Mirror): RenderF
                 steps.push(`rollout ${w.kind.toLowerCase()}/${w.metadata.name} ${w.metadata.namespace ?? "default"}`);
         }
     });
+    if (admission.length > 0) {
+        yaml(
+            "mirror-admission.yaml",
+            `# kfstack render: mirror-only admission (ValidatingAdmissionPolicy, Kubernetes >= 1.30), ${admission.length} objects\n`,
+            [...admission],
+        );
+        steps.push("apply mirror-admission.yaml");
+    }
     files.push({ name: "apply.sh", text: applyScript(steps), mode: 0o755 });
     files.push({
         name: "images.txt",

@@ -136,11 +136,22 @@ export interface ExtraApp {
     readonly after: string[];
 }
 
+/** The run-time mirror rule (`kfstack:admission.*`): ValidatingAdmissionPolicies, Kubernetes ≥ 1.30. */
+export interface AdmissionConfig {
+    /** @default true, unless `serverVersion` is older than 1.30 */
+    readonly enabled: boolean;
+    /** @default ["Deny"] */
+    readonly actions: ("Deny" | "Warn" | "Audit")[];
+    /** @default ["kube-system", "kube-public", "kube-node-lease"] */
+    readonly exemptNamespaces: string[];
+}
+
 /** Validated settings, defaults applied. */
 export interface Settings {
     readonly manifests: { readonly path?: string; readonly git?: string; readonly ref?: string; readonly example: string };
     readonly mirror: Mirror;
     readonly mirrorFill: MirrorFill;
+    readonly admission: AdmissionConfig;
     readonly cluster: ClusterType;
     /** The EKS cluster, when `cluster` is `eks`. */
     readonly eks?: EksSettings;
@@ -195,6 +206,7 @@ const KNOWN: Record<string, string[] | null> = {
     transforms: ["imagePullPolicy", "secureCookies", "storageClass", "ingressServiceType", "istioJwtPolicy", "webhookFailurePolicy", "knativeSkipTagResolving"],
     users: null,
     profiles: null,
+    admission: ["enabled", "actions", "exemptNamespaces", "serverVersion"],
     skipAwait: null,
     patchForce: null,
 };
@@ -339,6 +351,32 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
         deleteImages: bool(mi, "mirror", "deleteImages") ?? false,
     };
 
+    // admission
+    const ad = obj("admission");
+    const serverVersion = str(ad, "admission", "serverVersion");
+    let oldServer = false;
+    if (serverVersion !== undefined) {
+        const v = /^v?1\.(\d+)(?:\.\d+)?$/.exec(serverVersion);
+        if (!v) problems.push(`${key("admission", "serverVersion")} ${JSON.stringify(serverVersion)}: give the cluster's Kubernetes version, e.g. 1.31`);
+        else oldServer = Number(v[1]) < 30;
+    }
+    const enabledRaw = bool(ad, "admission", "enabled");
+    if (enabledRaw === true && oldServer) {
+        problems.push(
+            `${key("admission", "enabled")} is true, but ValidatingAdmissionPolicy needs Kubernetes 1.30 or newer (${key("admission", "serverVersion")} is ${serverVersion}); set it to false`,
+        );
+    }
+    const actions = strList(ad, "admission", "actions") ?? ["Deny"];
+    const badAction = actions.filter((x) => !["Deny", "Warn", "Audit"].includes(x));
+    if (badAction.length > 0) problems.push(`${key("admission", "actions")} has ${badAction.join(", ")}; use Deny, Warn and/or Audit`);
+    if (actions.includes("Deny") && actions.includes("Warn"))
+        problems.push(`${key("admission", "actions")}: Deny and Warn together are not allowed by Kubernetes; use [Deny] or [Warn, Audit]`);
+    const admission: AdmissionConfig = {
+        enabled: enabledRaw ?? !oldServer,
+        actions: actions as AdmissionConfig["actions"],
+        exemptNamespaces: strList(ad, "admission", "exemptNamespaces") ?? ["kube-system", "kube-public", "kube-node-lease"],
+    };
+
     // cluster
     const cl = obj("cluster");
     const cluster = oneOf(cl, "cluster", "type", ["onprem", "eks"] as const) ?? "onprem";
@@ -449,7 +487,21 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     if (force !== undefined && typeof force !== "boolean") problems.push(`${key("patchForce")} must be true or false`);
 
     if (problems.length > 0 || !mirror) throw new ConfigError(problems);
-    return { manifests, mirror, mirrorFill, cluster, eks, apps, kustomize, transforms, users, profiles, skipAwait: skip === true, patchForce: force !== false };
+    return {
+        manifests,
+        mirror,
+        mirrorFill,
+        admission,
+        cluster,
+        eks,
+        apps,
+        kustomize,
+        transforms,
+        users,
+        profiles,
+        skipAwait: skip === true,
+        patchForce: force !== false,
+    };
 }
 
 function eksSettings(

@@ -70,7 +70,12 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
     });
 
     it("registers exactly the objects of `kubectl kustomize example`, plus the profiles from config", () => {
-        const want = new Set([...expected.keys(), "kubeflow.org/v1/Profile//kubeflow-user-example-com"]);
+        // Plus the mirror-only admission policies (kfstack:admission, on by default): 3 policies, 3 bindings.
+        const admission = ["pods", "workloads", "cronjobs"].flatMap((s) => [
+            `admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy//kfstack-mirror-only-${s}`,
+            `admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding//kfstack-mirror-only-${s}`,
+        ]);
+        const want = new Set([...expected.keys(), "kubeflow.org/v1/Profile//kubeflow-user-example-com", ...admission]);
         const got = mocks.kubernetes().map((r) => id(r.inputs as Obj));
         assert.strictEqual(got.length, new Set(got).size, "each object once");
         assert.deepStrictEqual(
@@ -83,7 +88,7 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
             [],
             "none missing",
         );
-        assert.strictEqual(got.length, 570);
+        assert.strictEqual(got.length, 576);
     });
 
     it("registers each object with its kind's type token, under an app component, with the stack's provider", () => {

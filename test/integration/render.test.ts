@@ -44,7 +44,7 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
             .readdirSync(out)
             .filter((f) => f.endsWith(".yaml"))
             .sort();
-        const apps = new Set(files.map((f) => f.replace(/(\.crds)?\.yaml$/, "")));
+        const apps = new Set(files.filter((f) => f !== "mirror-admission.yaml").map((f) => f.replace(/(\.crds)?\.yaml$/, "")));
         assert.strictEqual(apps.size, 28, [...apps].join(","));
         assert.deepStrictEqual(
             r.stdout.trim().split("\n"),
@@ -62,6 +62,13 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
         const script = fs.readFileSync(path.join(out, "apply.sh"), "utf8");
         const applied = [...script.matchAll(/kubectl apply --server-side --force-conflicts -f "([^"]+)"/g)].map((m) => m[1]);
         assert.deepStrictEqual(applied, files, "apply.sh applies every file, in order");
+        assert.equal(files[files.length - 1], "mirror-admission.yaml", "the run-time mirror rule is applied last");
+        const admission = jsyaml.loadAll(fs.readFileSync(path.join(out, "mirror-admission.yaml"), "utf8")) as Obj[];
+        assert.deepStrictEqual(admission.map((d) => d.kind).sort(), [
+            ...Array(3).fill("ValidatingAdmissionPolicy"),
+            ...Array(3).fill("ValidatingAdmissionPolicyBinding"),
+        ]);
+        files.splice(files.indexOf("mirror-admission.yaml"), 1);
         const rendered = new Map<string, Obj>();
         let text = "";
         for (const f of files) {

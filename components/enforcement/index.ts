@@ -1,0 +1,2 @@
+/** Run-time enforcement: the mirror rule evaluated by the API server itself. */
+export * from "./mirrorAdmission";
