@@ -29,6 +29,8 @@ const VALUE_FLAGS: ReadonlyMap<string, { many: boolean }> = new Map([
     ["--src-authfile", { many: false }],
     ["--dest-authfile", { many: false }],
     ["--journal", { many: false }],
+    ["--kubeconfig", { many: false }],
+    ["--context", { many: false }],
 ]);
 const SWITCHES = new Set(["--where", "--help", "--plain-http", "--src-plain-http"]);
 

@@ -26,6 +26,8 @@ Usage:
   kfstack render --manifests DIR --mirror REGISTRY[/PREFIX] --out DIR
   kfstack render --config Pulumi.<stack>.yaml --out DIR
                                                  the final manifests of each Kubeflow app, one file per app
+  kfstack audit --mirror REGISTRY[/PREFIX]... [--kubeconfig F] [--context C]
+                                                 list images of a live cluster not served from a mirror (exit 1 if any)
   kfstack mirror copy --images FILE --mirror REGISTRY[/PREFIX] [--jobs N] [--plain-http] [--src-plain-http]
                      [--src-authfile F] [--dest-authfile F] [--journal F]
                                                  every image into the mirror, digests kept (skopeo)
@@ -73,6 +75,8 @@ async function dispatch(p: Parsed, stdin: () => Buffer | string, live: Live): Pr
             // Loaded only when used: rendering needs the whole platform (kustomize, Dex, ordering),
             // the stream commands need none of it, and every module costs start-up time.
             return (await import("./render")).renderCommand(p);
+        case "audit":
+            return (await import("./audit")).auditCommand(p, live);
         case "mirror":
             return (await import("./mirror")).mirrorCommand(p, stdin, live);
         default:

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as jsyaml from "js-yaml";
 import { spawnSync } from "child_process";
 import { clusterBinariesPresent, startCluster, Cluster } from "../../harness/apiserver";
-import { runCli, tempDir, needShared } from "../support/helpers";
+import { runCli, runCliAsync, tempDir, needShared } from "../support/helpers";
 import { TREE_191, ROOT } from "../../harness/paths";
 
 type Obj = {
@@ -83,11 +83,60 @@ describe("e2e: the dev stack's render applied to a real kube-apiserver", functio
             assert.strictEqual(got.status, 0, `${f}: ${got.stderr}`);
             assert.strictEqual(got.stdout.trim().split("\n").length, docs.length, f);
         }
-        assert.strictEqual(expected, 570);
+        assert.strictEqual(expected, 576, "the 570 objects and the 6 of the mirror-only admission");
         const deployment = JSON.parse(c.kubectl(["get", "deployment", "ml-pipeline-ui", "-n", "kubeflow", "-o", "json"]).stdout);
         assert.ok(deployment.spec.template.spec.containers.every((x: { image: string }) => x.image.startsWith("registry.local:5000/kubeflow/")));
         const profile = c.kubectl(["get", "profile", "kubeflow-user-example-com", "-o", "name"]);
         assert.strictEqual(profile.stdout.trim(), "profile.kubeflow.org/kubeflow-user-example-com", "a CR from config, accepted by its CRD's schema");
+    });
+
+    it("kfstack audit finds nothing on the clean deployment, then every planted public image", async () => {
+        const c = cluster as Cluster;
+        const audit = () => runCliAsync(["audit", "--kubeconfig", c.kubeconfig, "--mirror", "registry.local:5000/kubeflow"]).done;
+        const clean = await audit();
+        assert.strictEqual(clean.status, 0, clean.stdout + clean.stderr);
+        assert.match(clean.stderr, /every image is served from registry\.local:5000\/kubeflow/);
+        // Planted: an image in a ConfigMap payload, in a CR, and a Pod (in kube-system, which the
+        // admission policy exempts: the audit reads everything).
+        const planted = [
+            {
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                metadata: { name: "planted", namespace: "kubeflow" },
+                data: { "config.json": JSON.stringify({ executor: { image: "gcr.io/planted/in-configmap:1" } }) },
+            },
+            {
+                apiVersion: "kubeflow.org/v1beta1",
+                kind: "Notebook",
+                metadata: { name: "planted", namespace: "kubeflow" },
+                spec: { template: { spec: { containers: [{ name: "nb", image: "docker.io/planted/in-cr:2" }] } } },
+            },
+            { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: "kube-system" } },
+            {
+                apiVersion: "v1",
+                kind: "Pod",
+                metadata: { name: "planted", namespace: "kube-system" },
+                spec: { containers: [{ name: "c", image: "quay.io/planted/in-pod:3" }] },
+            },
+        ];
+        const r = c.kubectl(["apply", "--server-side", "-f", "-"], planted.map((o) => "---\n" + jsyaml.dump(o)).join(""));
+        assert.strictEqual(r.status, 0, r.stderr);
+        const dirty = await audit();
+        assert.strictEqual(dirty.status, 1, dirty.stderr);
+        const lines = dirty.stdout.trim().split("\n");
+        assert.strictEqual(lines.length, 3, dirty.stdout);
+        assert.ok(
+            lines.some((l) => /ConfigMap kubeflow\/planted.*gcr\.io\/planted\/in-configmap:1/.test(l)),
+            dirty.stdout,
+        );
+        assert.ok(
+            lines.some((l) => /Notebook kubeflow\/planted.*docker\.io\/planted\/in-cr:2/.test(l)),
+            dirty.stdout,
+        );
+        assert.ok(
+            lines.some((l) => /Pod kube-system\/planted.*quay\.io\/planted\/in-pod:3/.test(l)),
+            dirty.stdout,
+        );
     });
 });
 
@@ -123,7 +172,7 @@ describe("e2e: the Pulumi program's objects, created in its dependency order on 
             const rec = mocks.kubernetes().find((r) => r.type === reg.type && r.name === reg.name);
             if (rec) objects.set(reg.urn, rec.inputs as Obj);
         }
-        assert.strictEqual(objects.size, 570);
+        assert.strictEqual(objects.size, 576, "the release's 569 objects, the profile, the 6 admission objects");
         // A dependency on a component stands for all the objects below it.
         const children = new Map<string, string[]>();
         for (const reg of registrations) children.set(reg.parent, [...(children.get(reg.parent) ?? []), reg.urn]);
