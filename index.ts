@@ -44,8 +44,9 @@ export = async () => {
             { providers: { kubernetes: provider } },
         );
         // Mirror-only at run time too: pods Kubeflow's controllers create later from data.
-        if (settings.admission.enabled) {
-            new MirrorAdmission(
+        const admission = !settings.admission.enabled
+            ? undefined
+            : new MirrorAdmission(
                 "kfstack-mirror-only",
                 {
                     mirrors: [settings.mirror],
@@ -55,7 +56,6 @@ export = async () => {
                 },
                 { providers: { kubernetes: provider } },
             );
-        }
         const irsa =
             eks && settings.eks
                 ? new KubeflowIrsa(
@@ -79,7 +79,8 @@ export = async () => {
             apps: prepared.apps.map((a) => a.name),
             appDigests: platform.appDigests,
             images: platform.images,
-            objectCount: prepared.apps.reduce((n, a) => n + a.objects.length, 0),
+            // Every Kubernetes object kfstack registers: the platform's and the admission policies'.
+            objectCount: prepared.apps.reduce((n, a) => n + a.objects.length, 0) + (admission?.objectCount ?? 0),
         } as Record<string, pulumi.Input<unknown>>;
     } catch (e) {
         // A problem the user can fix: one message, no stack trace.

@@ -21,6 +21,8 @@ export interface MirrorAdmissionArgs {
  */
 export class MirrorAdmission extends pulumi.ComponentResource {
     public readonly policyNames: pulumi.Output<string[]>;
+    /** How many Kubernetes objects it registers. */
+    public readonly objectCount: number;
 
     constructor(name: string, args: MirrorAdmissionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kfstack:enforcement:MirrorAdmission", name, {}, opts);
@@ -39,6 +41,7 @@ export class MirrorAdmission extends pulumi.ComponentResource {
             if (o.kind === "ValidatingAdmissionPolicy") policies.set(o.metadata.name, r);
         }
         this.policyNames = pulumi.output([...policies.keys()]);
+        this.objectCount = objects.length;
         this.registerOutputs({ policyNames: this.policyNames });
     }
 }

@@ -16,6 +16,7 @@ import { startCluster, clusterBinariesPresent, Cluster } from "../../harness/api
 import { startEngine, enginePresent, recordSteps, urnName, urnType, Engine } from "../../harness/engine";
 import { devConfig } from "../../harness/stacks";
 import { ROOT } from "../../harness/paths";
+import { admissionObjects } from "../../lib/check";
 import { parseSettings, kfstackConfig } from "../../lib/config";
 import { preparePlatform } from "../../lib/plan";
 import { needShared } from "../support/helpers";
@@ -71,7 +72,9 @@ describe("e2e: the real Pulumi engine on the dev stack (kubeflow v1.9.1)", funct
         }
         const config = engineConfig();
         const settings = parseSettings(kfstackConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.value]))), ROOT);
-        objectCount = (await preparePlatform({ ...settings, users: [] })).apps.reduce((n, a) => n + a.objects.length, 0);
+        // The platform's objects and, when on (the default), the mirror-only admission policies.
+        const admission = settings.admission.enabled ? admissionObjects("x", [settings.mirror], settings.admission).length : 0;
+        objectCount = (await preparePlatform({ ...settings, users: [] })).apps.reduce((n, a) => n + a.objects.length, 0) + admission;
         cluster = await startCluster({ controllers: true });
         engine = await startEngine({ cluster, program: kfstack, config });
         log = (line: string) => fs.appendFileSync(path.join(os.tmpdir(), "kfstack-e2e-engine.log"), line);
