@@ -14,6 +14,8 @@ import { EcrMirror, RegistryMirror } from "./components/mirror";
 import { EksCluster, KubeflowIrsa } from "./components/aws";
 import { usableZones } from "./lib/aws";
 import { MirrorAdmission } from "./components/enforcement";
+import { OnPremStorage } from "./components/onprem";
+import { planStorage } from "./lib/onprem";
 
 export = async () => {
     try {
@@ -21,7 +23,9 @@ export = async () => {
         const { settings, users, mirrorPassword } = readStackConfig(process.cwd());
         const prepared = await preparePlatform(settings);
         const fill = settings.mirrorFill;
-        const sourceImages = prepared.apps.flatMap((a) => a.sourceImages);
+        // On-prem storage derived from the release (a pre-bound volume per claim, a dynamic default class).
+        const storagePlan = settings.storage ? planStorage(prepared.apps.flatMap((a) => a.objects), settings.storage, settings.mirror) : undefined;
+        const sourceImages = [...prepared.apps.flatMap((a) => a.sourceImages), ...(storagePlan?.sourceImages ?? [])];
         const common = { sourceImages, engine: fill.engine, plainHttp: fill.plainHttp, sourcePlainHttp: fill.sourcePlainHttp, deleteImages: fill.deleteImages };
         // The mirror is filled first; each app waits for its own images (kfstack:mirror.type).
         const mirror =
@@ -43,6 +47,14 @@ export = async () => {
             { prepared, users, annotations: pulumiAnnotations(settings), mirroredImages: mirror?.images },
             { providers: { kubernetes: provider } },
         );
+        const storage =
+            storagePlan && settings.storage
+                ? new OnPremStorage(
+                      "storage",
+                      { plan: storagePlan, protect: settings.storage.protect, annotations: pulumiAnnotations(settings) },
+                      { providers: { kubernetes: provider } },
+                  )
+                : undefined;
         // Mirror-only at run time too: pods Kubeflow's controllers create later from data.
         const admission = !settings.admission.enabled
             ? undefined
@@ -80,7 +92,8 @@ export = async () => {
             appDigests: platform.appDigests,
             images: platform.images,
             // Every Kubernetes object kfstack registers: the platform's and the admission policies'.
-            objectCount: prepared.apps.reduce((n, a) => n + a.objects.length, 0) + (admission?.objectCount ?? 0),
+            objectCount: prepared.apps.reduce((n, a) => n + a.objects.length, 0) + (admission?.objectCount ?? 0) + (storage?.objectCount ?? 0),
+            ...(storage ? { volumes: storage.volumes } : {}),
         } as Record<string, pulumi.Input<unknown>>;
     } catch (e) {
         // A problem the user can fix: one message, no stack trace.

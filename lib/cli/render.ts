@@ -8,6 +8,7 @@ import { UsageError } from "../core/errors";
 import { parseSettings, readStackFile, Settings } from "../config";
 import { preparePlatform } from "../plan";
 import { admissionObjects } from "../check/admission";
+import { planStorage } from "../onprem/plan";
 import { Outcome, Parsed, expectOnly } from "./args";
 import { checkRenderTarget, renderFiles, writeRenderFolder } from "./renderFolder";
 
@@ -52,7 +53,9 @@ export async function renderCommand(p: Parsed): Promise<Outcome> {
               exemptNamespaces: settings.admission.exemptNamespaces,
           })
         : [];
-    const files = renderFiles(prepared, settings.mirror, admission);
+    const storagePlan = settings.storage ? planStorage(prepared.apps.flatMap((a) => a.objects), settings.storage, settings.mirror) : undefined;
+    const storage = storagePlan ? [...storagePlan.provisioner.filter((o) => o.kind === "Namespace"), storagePlan.staticClass, ...storagePlan.volumes, ...storagePlan.provisioner.filter((o) => o.kind !== "Namespace")] : [];
+    const files = renderFiles(prepared, settings.mirror, { admission, storage, sourceImages: storagePlan?.sourceImages });
     writeRenderFolder(files, out);
     const objects = prepared.apps.reduce((n, a) => n + a.objects.length, 0);
     const yamlFiles = files.filter((f) => f.name.endsWith(".yaml"));

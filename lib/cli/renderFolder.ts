@@ -11,7 +11,7 @@ import { InputError } from "../core/errors";
 import { WORKLOADS, K8sObject } from "../core/objects";
 import { dumpDocument } from "../core/yaml";
 import { PreparedPlatform, mirrorPlan } from "../plan";
-import { Mirror } from "../rewrite/mirror";
+import { Mirror, mirrorString } from "../rewrite/mirror";
 import { applyScript } from "./applyScript";
 
 /** The manifest kfstack keeps in a render folder: a header line, then one file name per line. */
@@ -34,17 +34,33 @@ export interface RenderFile {
     readonly mode?: number;
 }
 
+/** What a render writes besides the apps. */
+export interface RenderExtras {
+    /** On-prem storage (`00-storage.yaml`, applied first: classes and volumes before the claims). @default [] */
+    readonly storage?: readonly K8sObject[];
+    /** The run-time mirror rule (`mirror-admission.yaml`, applied last: it guards what comes after the install). @default [] */
+    readonly admission?: readonly K8sObject[];
+    /** Source images of the extras (the storage provisioner's), for images.txt and mirror-plan.tsv. @default [] */
+    readonly sourceImages?: readonly string[];
+}
+
 /**
- * The files of a render, in the order they are listed: one YAML per app (CRDs apart), the
- * run-time mirror rule (`mirror-admission.yaml`, applied last: it guards what comes after the
- * install), apply.sh, images.txt, mirror-plan.tsv.
+ * The files of a render, in the order they are listed: the storage, one YAML per app (CRDs
+ * apart), the run-time mirror rule, apply.sh, images.txt, mirror-plan.tsv.
  */
-export function renderFiles(prepared: PreparedPlatform, mirror: Mirror, admission: readonly K8sObject[] = []): RenderFile[] {
+export function renderFiles(prepared: PreparedPlatform, mirror: Mirror, extras: RenderExtras = {}): RenderFile[] {
+    const admission = extras.admission ?? [];
+    const storage = extras.storage ?? [];
     const width = String(prepared.apps.length).length;
     const files: RenderFile[] = [];
     const steps: string[] = [];
     const yaml = (name: string, header: string, objects: K8sObject[]) =>
         files.push({ name, text: header + objects.map((o) => "---\n" + dumpDocument(o)).join("") });
+    if (storage.length > 0) {
+        yaml("00-storage.yaml", `# kfstack render: on-prem storage (static class, pre-bound volumes, dynamic provisioner), ${storage.length} objects\n`, [...storage]);
+        steps.push("apply 00-storage.yaml");
+        for (const w of storage.filter((o) => WORKLOADS.has(o.kind))) steps.push(`rollout ${w.kind.toLowerCase()}/${w.metadata.name} ${w.metadata.namespace ?? "default"}`);
+    }
     prepared.apps.forEach((app, i) => {
         const base = `${String(i + 1).padStart(width, "0")}-${app.name}`;
         const header = `# kfstack render: app ${app.name}, ${app.objects.length} objects, after: ${app.dependsOn.join(", ") || "-"}\n# manifests sha256: ${app.digest}\n`;
@@ -74,16 +90,13 @@ export function renderFiles(prepared: PreparedPlatform, mirror: Mirror, admissio
     files.push({ name: "apply.sh", text: applyScript(steps), mode: 0o755 });
     files.push({
         name: "images.txt",
-        text: [...new Set(prepared.apps.flatMap((a) => a.images))]
+        text: [...new Set([...prepared.apps.flatMap((a) => a.images), ...(extras.sourceImages ?? []).map((i) => mirrorString(i, mirror))])]
             .sort()
             .map((i) => i + "\n")
             .join(""),
     });
     // source <TAB> mirror reference <TAB> ECR repository: what to copy where before applying.
-    const plan = mirrorPlan(
-        prepared.apps.flatMap((a) => a.sourceImages),
-        mirror,
-    );
+    const plan = mirrorPlan([...prepared.apps.flatMap((a) => a.sourceImages), ...(extras.sourceImages ?? [])], mirror);
     files.push({ name: "mirror-plan.tsv", text: plan.map((r) => r.join("\t") + "\n").join("") });
     return files;
 }

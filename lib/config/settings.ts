@@ -10,6 +10,7 @@ import { KfstackError } from "../core/errors";
 import { parseMirror, InvalidMirrorError, Mirror } from "../rewrite/mirror";
 import { DNS_SUFFIX, isEcrHost } from "../aws/principals";
 import { allowsEveryAction } from "../aws/eks";
+import { quantityBytes, StorageSettings, STORAGE_DEFAULTS } from "../onprem/storage";
 import { configKey as key, closest } from "./keys";
 
 export type ClusterType = "onprem" | "eks";
@@ -72,6 +73,8 @@ export interface TransformSettings {
      * @default the mirror's host
      */
     readonly skipTagResolvingFor?: string;
+    /** Set `storageClass` on claims that already name a class too. @default false (they keep theirs) */
+    readonly storageClassOverride?: boolean;
 }
 
 /** How the mirror is filled (`kfstack:mirror.*` besides `registry`). */
@@ -152,6 +155,8 @@ export interface Settings {
     readonly mirror: Mirror;
     readonly mirrorFill: MirrorFill;
     readonly admission: AdmissionConfig;
+    /** On-prem storage (`kfstack:storage`), when configured. */
+    readonly storage?: StorageSettings;
     readonly cluster: ClusterType;
     /** The EKS cluster, when `cluster` is `eks`. */
     readonly eks?: EksSettings;
@@ -203,10 +208,11 @@ const KNOWN: Record<string, string[] | null> = {
     ],
     apps: ["enabled", "disabled", "extra"],
     kustomize: ["binary", "remotes", "cacheDir"],
-    transforms: ["imagePullPolicy", "secureCookies", "storageClass", "ingressServiceType", "istioJwtPolicy", "webhookFailurePolicy", "knativeSkipTagResolving"],
+    transforms: ["imagePullPolicy", "secureCookies", "storageClass", "ingressServiceType", "istioJwtPolicy", "webhookFailurePolicy", "knativeSkipTagResolving", "storageClassOverride"],
     users: null,
     profiles: null,
     admission: ["enabled", "actions", "exemptNamespaces", "serverVersion"],
+    storage: ["staticClass", "volumeType", "basePath", "node", "claims", "dynamic", "dynamicDefault", "localPathDir", "nfs", "protect"],
     skipAwait: null,
     patchForce: null,
 };
@@ -422,6 +428,58 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     const kustomize: RendererOptions = { binary: str(k, "kustomize", "binary"), remotes, cacheDir: cacheDir ? path.resolve(baseDir, cacheDir) : undefined };
 
     // transforms
+    // storage (on-prem)
+    const st = raw.storage === undefined ? undefined : obj("storage");
+    let storage: StorageSettings | undefined;
+    if (st) {
+        if (cluster === "eks") problems.push(`${key("storage")} is for on-prem clusters; ${key("cluster", "type")} eks gets its storage from EksCluster (gp3)`);
+        const abs = (f: string, v: string | undefined, k2 = "storage") => {
+            if (v !== undefined && !v.startsWith("/")) problems.push(`${key(k2, f)} ${JSON.stringify(v)} must be an absolute path`);
+            return v;
+        };
+        const claims: Record<string, { node?: string; path?: string; size?: string }> = {};
+        const rawClaims = st.claims;
+        if (rawClaims !== undefined) {
+            if (!rawClaims || typeof rawClaims !== "object" || Array.isArray(rawClaims)) problems.push(`${key("storage", "claims")} must map NAMESPACE/CLAIM to {node, path, size}`);
+            else
+                for (const [ck, cv] of Object.entries(rawClaims as Record<string, Record<string, unknown>>)) {
+                    const where = `${key("storage", "claims")}.${ck}`;
+                    if (!/^[a-z0-9-]+\/[a-z0-9.-]+$/.test(ck)) problems.push(`${where}: name a claim as NAMESPACE/NAME`);
+                    if (!cv || typeof cv !== "object") {
+                        problems.push(`${where} must be {node, path, size}`);
+                        continue;
+                    }
+                    const unknown = Object.keys(cv).filter((f) => !["node", "path", "size"].includes(f));
+                    if (unknown.length > 0) problems.push(`${where}.${unknown[0]} is not a setting of a claim; known: node, path, size`);
+                    if (cv.path !== undefined && (typeof cv.path !== "string" || !cv.path.startsWith("/"))) problems.push(`${where}.path ${JSON.stringify(cv.path)} must be an absolute path`);
+                    if (cv.size !== undefined && (typeof cv.size !== "string" || quantityBytes(cv.size) === undefined)) problems.push(`${where}.size ${JSON.stringify(cv.size)} is not a quantity (e.g. 20Gi)`);
+                    if (cv.node !== undefined && typeof cv.node !== "string") problems.push(`${where}.node must be a node name`);
+                    claims[ck] = { node: cv.node as string | undefined, path: cv.path as string | undefined, size: cv.size as string | undefined };
+                }
+        }
+        const dynamic = oneOf(st, "storage", "dynamic", ["local-path", "nfs", "none"] as const) ?? "local-path";
+        let nfs: StorageSettings["nfs"];
+        if (st.nfs !== undefined) {
+            const n = st.nfs as Record<string, unknown>;
+            if (!n || typeof n !== "object" || typeof n.server !== "string" || typeof n.path !== "string" || !n.path.startsWith("/")) {
+                problems.push(`${key("storage", "nfs")} must be {server: HOST, path: /EXPORT}`);
+            } else nfs = { server: n.server, path: n.path };
+        }
+        if (dynamic === "nfs" && !nfs && st.nfs === undefined) problems.push(`${key("storage", "nfs")} is not set; ${key("storage", "dynamic")} nfs needs {server, path}`);
+        storage = {
+            staticClass: str(st, "storage", "staticClass") ?? STORAGE_DEFAULTS.staticClass,
+            volumeType: oneOf(st, "storage", "volumeType", ["local", "hostPath"] as const) ?? STORAGE_DEFAULTS.volumeType,
+            basePath: abs("basePath", str(st, "storage", "basePath")) ?? STORAGE_DEFAULTS.basePath,
+            node: str(st, "storage", "node"),
+            claims,
+            dynamic,
+            dynamicDefault: bool(st, "storage", "dynamicDefault") ?? true,
+            localPathDir: abs("localPathDir", str(st, "storage", "localPathDir")) ?? STORAGE_DEFAULTS.localPathDir,
+            nfs,
+            protect: bool(st, "storage", "protect") ?? true,
+        };
+    }
+
     const t = obj("transforms");
     const secure = t.secureCookies;
     if (secure !== undefined && typeof secure !== "boolean")
@@ -429,7 +487,9 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     const transforms: TransformSettings = {
         imagePullPolicy: oneOf(t, "transforms", "imagePullPolicy", ["IfNotPresent", "Always", "Never"] as const),
         secureCookies: typeof secure === "boolean" ? secure : undefined,
-        storageClass: str(t, "transforms", "storageClass"),
+        // The PVC transform follows the storage component's class, so the two cannot disagree.
+        storageClass: storageClassSetting(str(t, "transforms", "storageClass"), storage, problems),
+        storageClassOverride: bool(t, "transforms", "storageClassOverride"),
         // The cluster type implies the gateway's Service type, when the config names a cluster type.
         ingressServiceType:
             oneOf(t, "transforms", "ingressServiceType", ["NodePort", "LoadBalancer", "ClusterIP"] as const) ??
@@ -492,6 +552,7 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
         mirror,
         mirrorFill,
         admission,
+        storage,
         cluster,
         eks,
         apps,
@@ -572,4 +633,12 @@ function eksSettings(
         kfAdminPolicies: policies("kfAdminPolicies"),
         kfUserPolicies,
     };
+}
+
+function storageClassSetting(given: string | undefined, storage: StorageSettings | undefined, problems: string[]): string | undefined {
+    if (!storage) return given;
+    if (given !== undefined && given !== storage.staticClass) {
+        problems.push(`${key("transforms", "storageClass")} ${given} differs from ${key("storage", "staticClass")} ${storage.staticClass}: the claims would not bind to their volumes; drop ${key("transforms", "storageClass")}`);
+    }
+    return storage.staticClass;
 }

@@ -53,14 +53,15 @@ export function setSecureCookies(secure: boolean): Transform {
     };
 }
 
-/** `storageClassName` on PVCs and StatefulSet volumeClaimTemplates. */
-export function setStorageClass(storageClass: string): Transform {
+/** `storageClassName` on PVCs and StatefulSet volumeClaimTemplates; those naming a class keep it unless `override`. */
+export function setStorageClass(storageClass: string, override = false): Transform {
     return (o) => {
         const specs: any[] = [];
         if (o.kind === "PersistentVolumeClaim" && o.apiVersion === "v1") specs.push((o.spec ??= {}) as any);
         if (o.kind === "StatefulSet") for (const t of (o as any).spec?.volumeClaimTemplates ?? []) specs.push((t.spec ??= {}));
         let changed = false;
         for (const s of specs) {
+            if (s.storageClassName !== undefined && s.storageClassName !== null && !override) continue;
             if (s.storageClassName !== storageClass) {
                 s.storageClassName = storageClass;
                 changed = true;
@@ -191,7 +192,7 @@ export function transformsFor(settings: TransformSettings): [string, Transform][
     const list: [string, Transform][] = [];
     if (settings.imagePullPolicy) list.push(["imagePullPolicy", setImagePullPolicy(settings.imagePullPolicy)]);
     if (settings.secureCookies !== undefined) list.push(["secureCookies", setSecureCookies(settings.secureCookies)]);
-    if (settings.storageClass) list.push(["storageClass", setStorageClass(settings.storageClass)]);
+    if (settings.storageClass) list.push(["storageClass", setStorageClass(settings.storageClass, settings.storageClassOverride)]);
     if (settings.ingressServiceType) list.push(["ingressServiceType", setIngressServiceType(settings.ingressServiceType)]);
     if (settings.istioJwtPolicy) list.push(["istioJwtPolicy", setIstioJwtPolicy(settings.istioJwtPolicy)]);
     if (settings.webhookFailurePolicy) list.push(["webhookFailurePolicy", setWebhookFailurePolicy(settings.webhookFailurePolicy)]);

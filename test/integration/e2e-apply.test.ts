@@ -83,7 +83,9 @@ describe("e2e: the dev stack's render applied to a real kube-apiserver", functio
             assert.strictEqual(got.status, 0, `${f}: ${got.stderr}`);
             assert.strictEqual(got.stdout.trim().split("\n").length, docs.length, f);
         }
-        assert.strictEqual(expected, 576, "the 570 objects and the 6 of the mirror-only admission");
+        assert.strictEqual(expected, 589, "the 570 objects, the 6 of the mirror-only admission, the 13 of the on-prem storage");
+        const pv = JSON.parse(c.kubectl(["get", "pv", "kfstack-kubeflow-minio-pvc", "-o", "json"]).stdout);
+        assert.deepStrictEqual(pv.spec.claimRef, { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: "kubeflow", name: "minio-pvc" }, "accepted pre-bound");
         const deployment = JSON.parse(c.kubectl(["get", "deployment", "ml-pipeline-ui", "-n", "kubeflow", "-o", "json"]).stdout);
         assert.ok(deployment.spec.template.spec.containers.every((x: { image: string }) => x.image.startsWith("registry.local:5000/kubeflow/")));
         const profile = c.kubectl(["get", "profile", "kubeflow-user-example-com", "-o", "name"]);
@@ -172,7 +174,7 @@ describe("e2e: the Pulumi program's objects, created in its dependency order on 
             const rec = mocks.kubernetes().find((r) => r.type === reg.type && r.name === reg.name);
             if (rec) objects.set(reg.urn, rec.inputs as Obj);
         }
-        assert.strictEqual(objects.size, 576, "the release's 569 objects, the profile, the 6 admission objects");
+        assert.strictEqual(objects.size, 589, "the release's 569 objects, the profile, the 6 admission objects, the 13 storage objects");
         // A dependency on a component stands for all the objects below it.
         const children = new Map<string, string[]>();
         for (const reg of registrations) children.set(reg.parent, [...(children.get(reg.parent) ?? []), reg.urn]);

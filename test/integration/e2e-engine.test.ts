@@ -19,6 +19,7 @@ import { ROOT } from "../../harness/paths";
 import { admissionObjects } from "../../lib/check";
 import { parseSettings, kfstackConfig } from "../../lib/config";
 import { preparePlatform } from "../../lib/plan";
+import { planStorage } from "../../lib/onprem";
 import { needShared } from "../support/helpers";
 
 const POLICY = { policyPacks: [path.join(ROOT, "policies")], policyPackConfigs: [path.join(ROOT, "policies", "config.dev.json")] };
@@ -28,7 +29,14 @@ const MIRROR = "registry.local:5000/kubeflow";
 function engineConfig(): Record<string, auto.ConfigValue> {
     const dev = devConfig();
     const transforms = { ...JSON.parse(dev["kfstack:transforms"]), webhookFailurePolicy: "Ignore" };
-    const config: Record<string, string> = { ...dev, "kfstack:transforms": JSON.stringify(transforms), "kfstack:skipAwait": "true" };
+    // A test stack must be destroyable: its volumes are not protected (people's are, by default).
+    const storage = { ...JSON.parse(dev["kfstack:storage"]), protect: false };
+    const config: Record<string, string> = {
+        ...dev,
+        "kfstack:transforms": JSON.stringify(transforms),
+        "kfstack:storage": JSON.stringify(storage),
+        "kfstack:skipAwait": "true",
+    };
     return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v, secret: k === "kfstack:users" }]));
 }
 
@@ -74,7 +82,10 @@ describe("e2e: the real Pulumi engine on the dev stack (kubeflow v1.9.1)", funct
         const settings = parseSettings(kfstackConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.value]))), ROOT);
         // The platform's objects and, when on (the default), the mirror-only admission policies.
         const admission = settings.admission.enabled ? admissionObjects("x", [settings.mirror], settings.admission).length : 0;
-        objectCount = (await preparePlatform({ ...settings, users: [] })).apps.reduce((n, a) => n + a.objects.length, 0) + admission;
+        const prepared = await preparePlatform({ ...settings, users: [] });
+        const platformObjects = prepared.apps.flatMap((a) => a.objects);
+        const storage = settings.storage ? planStorage(platformObjects, settings.storage, settings.mirror) : undefined;
+        objectCount = platformObjects.length + admission + (storage ? 1 + storage.volumes.length + storage.provisioner.length : 0);
         cluster = await startCluster({ controllers: true });
         engine = await startEngine({ cluster, program: kfstack, config });
         log = (line: string) => fs.appendFileSync(path.join(os.tmpdir(), "kfstack-e2e-engine.log"), line);
@@ -132,7 +143,12 @@ describe("e2e: the real Pulumi engine on the dev stack (kubeflow v1.9.1)", funct
     it("reports each kubectl change with preview --refresh, naming the resource; up --refresh repairs them", async () => {
         const image = live(["get", "deployment", "ml-pipeline-ui", "-n", "kubeflow", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]).stdout;
         // As users drift a cluster: kubectl set image, kubectl patch (edit), kubectl delete, kubectl label.
-        assert.strictEqual(live(["set", "image", "deployment/ml-pipeline-ui", "-n", "kubeflow", "ml-pipeline-ui=docker.io/evil/ui:1"]).status, 0);
+        // The mirror-only admission policy (installed by the stack) refuses a public image outright ...
+        const publicImage = live(["set", "image", "deployment/ml-pipeline-ui", "-n", "kubeflow", "ml-pipeline-ui=docker.io/evil/ui:1"]);
+        assert.notStrictEqual(publicImage.status, 0, "a public image is refused at run time");
+        assert.match(publicImage.stderr, /docker\.io\/evil\/ui:1 is not served from the mirror/);
+        // ... so the drift is another image from the mirror.
+        assert.strictEqual(live(["set", "image", "deployment/ml-pipeline-ui", "-n", "kubeflow", `ml-pipeline-ui=${MIRROR}/docker.io/evil/ui:1`]).status, 0);
         assert.strictEqual(
             live(["patch", "configmap", "pipeline-install-config", "-n", "kubeflow", "--type", "merge", "-p", '{"data":{"appName":"drifted"}}']).status,
             0,

@@ -19,9 +19,18 @@ import { walkObject } from "../../lib/images";
 import { mirrorOnlyViolations } from "../../lib/check";
 import { typeToken } from "../../lib/core";
 import { groupKind, objectKey, K8sObject } from "../../lib/core";
+import { parseSettings, kfstackConfig } from "../../lib/config";
+import { planStorage } from "../../lib/onprem";
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: any };
 const id = (o: Obj) => objectKey(o as K8sObject);
+
+/** The dev stack's storage objects for these platform objects (Pulumi.dev.yaml's kfstack:storage). */
+function devStorage(objects: K8sObject[]): K8sObject[] {
+    const settings = parseSettings(kfstackConfig(Object.fromEntries(Object.entries(devConfig()).map(([k, v]) => [k, v]))), ROOT);
+    const p = planStorage(objects, settings.storage!, settings.mirror);
+    return [p.staticClass, ...p.volumes, ...p.provisioner];
+}
 
 /** The value at a path written by `diff`. */
 function valueAt(o: any, p: string): any {
@@ -75,7 +84,9 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
             `admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy//kfstack-mirror-only-${s}`,
             `admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding//kfstack-mirror-only-${s}`,
         ]);
-        const want = new Set([...expected.keys(), "kubeflow.org/v1/Profile//kubeflow-user-example-com", ...admission]);
+        // Plus the dev stack's on-prem storage (kfstack:storage): class, a volume per claim, the provisioner.
+        const storage = devStorage([...expected.values()] as K8sObject[]);
+        const want = new Set([...expected.keys(), "kubeflow.org/v1/Profile//kubeflow-user-example-com", ...admission, ...storage.map((o) => id(o))]);
         const got = mocks.kubernetes().map((r) => id(r.inputs as Obj));
         assert.strictEqual(got.length, new Set(got).size, "each object once");
         assert.deepStrictEqual(
@@ -88,7 +99,8 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
             [],
             "none missing",
         );
-        assert.strictEqual(got.length, 576);
+        assert.strictEqual(got.length, 576 + storage.length);
+        assert.strictEqual(storage.length, 13, "local-storage, 3 volumes, 9 objects of local-path-provisioner");
     });
 
     it("registers each object with its kind's type token, under an app component, with the stack's provider", () => {
@@ -229,6 +241,6 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
         const digests = outputs.appDigests as Record<string, string>;
         assert.deepStrictEqual(Object.keys(digests).sort(), [...apps].sort());
         assert.ok(Object.values(digests).every((d) => /^[0-9a-f]{64}$/.test(d)));
-        assert.strictEqual(outputs.objectCount, 576, "570 of the platform, 6 of the mirror-only admission");
+        assert.strictEqual(outputs.objectCount, 589, "570 of the platform, 6 of the mirror-only admission, 13 of the storage");
     });
 });

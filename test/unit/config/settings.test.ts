@@ -49,6 +49,7 @@ describe("stack config validation", () => {
             imagePullPolicy: undefined,
             secureCookies: undefined,
             storageClass: undefined,
+            storageClassOverride: undefined,
             ingressServiceType: undefined,
             istioJwtPolicy: undefined,
             webhookFailurePolicy: undefined,

@@ -1,0 +1,2 @@
+/** On-prem (kubespray) clusters as Pulumi components. */
+export * from "./storage";

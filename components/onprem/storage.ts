@@ -1,0 +1,50 @@
+import * as pulumi from "@pulumi/pulumi";
+import { StoragePlan } from "../../lib/onprem";
+import { KubeObject, withAnnotations } from "../kubeflow/app";
+
+export interface OnPremStorageArgs {
+    /** What to create: `planStorage(platform objects, settings.storage, mirror)`. */
+    readonly plan: StoragePlan;
+    /** `protect` the PersistentVolumes. @default true */
+    readonly protect?: boolean;
+    /** Annotations for every object (`pulumiAnnotations(settings)`). @default {} */
+    readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/**
+ * On-prem storage for Kubeflow (kubespray clusters): the static class, one PersistentVolume
+ * pre-bound to each claim of the enabled apps, and the dynamic provisioner (its images
+ * mirrored) whose class is the cluster's default. The provider comes through `parent`.
+ */
+export class OnPremStorage extends pulumi.ComponentResource {
+    /** `namespace/claim` → the PersistentVolume bound to it. */
+    public readonly volumes: pulumi.Output<Record<string, string>>;
+    public readonly defaultClass: pulumi.Output<string | undefined>;
+    /** How many Kubernetes objects it registers. */
+    public readonly objectCount: number;
+
+    constructor(name: string, args: OnPremStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("kfstack:onprem:Storage", name, {}, opts);
+        const ann = args.annotations ?? {};
+        const register = (o: Record<string, any>, extra: pulumi.CustomResourceOptions = {}) =>
+            new KubeObject(`${name}-${o.kind}-${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name}`, withAnnotations(o as any, ann), o.apiVersion, o.kind, {
+                parent: this,
+                ...extra,
+            });
+        const staticClass = register(args.plan.staticClass);
+        for (const pv of args.plan.volumes) register(pv, { dependsOn: [staticClass], protect: args.protect ?? true });
+        // The provisioner's Namespace before what lives in it.
+        const namespaces = new Map<string, KubeObject>();
+        for (const o of args.plan.provisioner.filter((x) => x.kind === "Namespace")) namespaces.set(o.metadata.name, register(o));
+        for (const o of args.plan.provisioner.filter((x) => x.kind !== "Namespace")) {
+            const ns = o.metadata.namespace ? namespaces.get(o.metadata.namespace) : undefined;
+            register(o, { dependsOn: ns ? [ns] : [] });
+        }
+        this.volumes = pulumi.output(
+            Object.fromEntries(args.plan.volumes.map((v) => [`${(v.spec as any).claimRef.namespace}/${(v.spec as any).claimRef.name}`, v.metadata.name])),
+        );
+        this.defaultClass = pulumi.output(args.plan.dynamicClass);
+        this.objectCount = 1 + args.plan.volumes.length + args.plan.provisioner.length;
+        this.registerOutputs({ volumes: this.volumes, defaultClass: this.defaultClass });
+    }
+}
