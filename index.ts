@@ -24,7 +24,13 @@ export = async () => {
         const prepared = await preparePlatform(settings);
         const fill = settings.mirrorFill;
         // On-prem storage derived from the release (a pre-bound volume per claim, a dynamic default class).
-        const storagePlan = settings.storage ? planStorage(prepared.apps.flatMap((a) => a.objects), settings.storage, settings.mirror) : undefined;
+        const storagePlan = settings.storage
+            ? planStorage(
+                  prepared.apps.flatMap((a) => a.objects),
+                  settings.storage,
+                  settings.mirror,
+              )
+            : undefined;
         const sourceImages = [...prepared.apps.flatMap((a) => a.sourceImages), ...(storagePlan?.sourceImages ?? [])];
         const common = { sourceImages, engine: fill.engine, plainHttp: fill.plainHttp, sourcePlainHttp: fill.sourcePlainHttp, deleteImages: fill.deleteImages };
         // The mirror is filled first; each app waits for its own images (kfstack:mirror.type).
@@ -59,15 +65,15 @@ export = async () => {
         const admission = !settings.admission.enabled
             ? undefined
             : new MirrorAdmission(
-                "kfstack-mirror-only",
-                {
-                    mirrors: [settings.mirror],
-                    actions: settings.admission.actions,
-                    exemptNamespaces: settings.admission.exemptNamespaces,
-                    annotations: pulumiAnnotations(settings),
-                },
-                { providers: { kubernetes: provider } },
-            );
+                  "kfstack-mirror-only",
+                  {
+                      mirrors: [settings.mirror],
+                      actions: settings.admission.actions,
+                      exemptNamespaces: settings.admission.exemptNamespaces,
+                      annotations: pulumiAnnotations(settings),
+                  },
+                  { providers: { kubernetes: provider } },
+              );
         const irsa =
             eks && settings.eks
                 ? new KubeflowIrsa(

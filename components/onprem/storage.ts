@@ -27,10 +27,16 @@ export class OnPremStorage extends pulumi.ComponentResource {
         super("kfstack:onprem:Storage", name, {}, opts);
         const ann = args.annotations ?? {};
         const register = (o: Record<string, any>, extra: pulumi.CustomResourceOptions = {}) =>
-            new KubeObject(`${name}-${o.kind}-${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name}`, withAnnotations(o as any, ann), o.apiVersion, o.kind, {
-                parent: this,
-                ...extra,
-            });
+            new KubeObject(
+                `${name}-${o.kind}-${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name}`,
+                withAnnotations(o as any, ann),
+                o.apiVersion,
+                o.kind,
+                {
+                    parent: this,
+                    ...extra,
+                },
+            );
         const staticClass = register(args.plan.staticClass);
         for (const pv of args.plan.volumes) register(pv, { dependsOn: [staticClass], protect: args.protect ?? true });
         // The provisioner's Namespace before what lives in it.

@@ -31,6 +31,9 @@ const VALUE_FLAGS: ReadonlyMap<string, { many: boolean }> = new Map([
     ["--journal", { many: false }],
     ["--kubeconfig", { many: false }],
     ["--context", { many: false }],
+    ["--ca", { many: false }],
+    ["--auth-user", { many: false }],
+    ["--auth-password-file", { many: false }],
 ]);
 const SWITCHES = new Set(["--where", "--help", "--plain-http", "--src-plain-http"]);
 

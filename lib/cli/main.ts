@@ -28,6 +28,9 @@ Usage:
                                                  the final manifests of each Kubeflow app, one file per app
   kfstack audit --mirror REGISTRY[/PREFIX]... [--kubeconfig F] [--context C]
                                                  list images of a live cluster not served from a mirror (exit 1 if any)
+  kfstack kubespray-vars --mirror REGISTRY[/PREFIX] [--ca FILE] [--auth-user U --auth-password-file F]
+                         [--plain-http] [--images FILE]
+                                                 kubespray group_vars: every node pulls through the mirror
   kfstack mirror copy --images FILE --mirror REGISTRY[/PREFIX] [--jobs N] [--plain-http] [--src-plain-http]
                      [--src-authfile F] [--dest-authfile F] [--journal F]
                                                  every image into the mirror, digests kept (skopeo)
@@ -75,6 +78,8 @@ async function dispatch(p: Parsed, stdin: () => Buffer | string, live: Live): Pr
             // Loaded only when used: rendering needs the whole platform (kustomize, Dex, ordering),
             // the stream commands need none of it, and every module costs start-up time.
             return (await import("./render")).renderCommand(p);
+        case "kubespray-vars":
+            return (await import("./kubespray")).kubesprayVarsCommand(p, stdin);
         case "audit":
             return (await import("./audit")).auditCommand(p, live);
         case "mirror":

@@ -53,8 +53,21 @@ export async function renderCommand(p: Parsed): Promise<Outcome> {
               exemptNamespaces: settings.admission.exemptNamespaces,
           })
         : [];
-    const storagePlan = settings.storage ? planStorage(prepared.apps.flatMap((a) => a.objects), settings.storage, settings.mirror) : undefined;
-    const storage = storagePlan ? [...storagePlan.provisioner.filter((o) => o.kind === "Namespace"), storagePlan.staticClass, ...storagePlan.volumes, ...storagePlan.provisioner.filter((o) => o.kind !== "Namespace")] : [];
+    const storagePlan = settings.storage
+        ? planStorage(
+              prepared.apps.flatMap((a) => a.objects),
+              settings.storage,
+              settings.mirror,
+          )
+        : undefined;
+    const storage = storagePlan
+        ? [
+              ...storagePlan.provisioner.filter((o) => o.kind === "Namespace"),
+              storagePlan.staticClass,
+              ...storagePlan.volumes,
+              ...storagePlan.provisioner.filter((o) => o.kind !== "Namespace"),
+          ]
+        : [];
     const files = renderFiles(prepared, settings.mirror, { admission, storage, sourceImages: storagePlan?.sourceImages });
     writeRenderFolder(files, out);
     const objects = prepared.apps.reduce((n, a) => n + a.objects.length, 0);

@@ -57,9 +57,12 @@ export function renderFiles(prepared: PreparedPlatform, mirror: Mirror, extras: 
     const yaml = (name: string, header: string, objects: K8sObject[]) =>
         files.push({ name, text: header + objects.map((o) => "---\n" + dumpDocument(o)).join("") });
     if (storage.length > 0) {
-        yaml("00-storage.yaml", `# kfstack render: on-prem storage (static class, pre-bound volumes, dynamic provisioner), ${storage.length} objects\n`, [...storage]);
+        yaml("00-storage.yaml", `# kfstack render: on-prem storage (static class, pre-bound volumes, dynamic provisioner), ${storage.length} objects\n`, [
+            ...storage,
+        ]);
         steps.push("apply 00-storage.yaml");
-        for (const w of storage.filter((o) => WORKLOADS.has(o.kind))) steps.push(`rollout ${w.kind.toLowerCase()}/${w.metadata.name} ${w.metadata.namespace ?? "default"}`);
+        for (const w of storage.filter((o) => WORKLOADS.has(o.kind)))
+            steps.push(`rollout ${w.kind.toLowerCase()}/${w.metadata.name} ${w.metadata.namespace ?? "default"}`);
     }
     prepared.apps.forEach((app, i) => {
         const base = `${String(i + 1).padStart(width, "0")}-${app.name}`;

@@ -208,7 +208,16 @@ const KNOWN: Record<string, string[] | null> = {
     ],
     apps: ["enabled", "disabled", "extra"],
     kustomize: ["binary", "remotes", "cacheDir"],
-    transforms: ["imagePullPolicy", "secureCookies", "storageClass", "ingressServiceType", "istioJwtPolicy", "webhookFailurePolicy", "knativeSkipTagResolving", "storageClassOverride"],
+    transforms: [
+        "imagePullPolicy",
+        "secureCookies",
+        "storageClass",
+        "ingressServiceType",
+        "istioJwtPolicy",
+        "webhookFailurePolicy",
+        "knativeSkipTagResolving",
+        "storageClassOverride",
+    ],
     users: null,
     profiles: null,
     admission: ["enabled", "actions", "exemptNamespaces", "serverVersion"],
@@ -440,7 +449,8 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
         const claims: Record<string, { node?: string; path?: string; size?: string }> = {};
         const rawClaims = st.claims;
         if (rawClaims !== undefined) {
-            if (!rawClaims || typeof rawClaims !== "object" || Array.isArray(rawClaims)) problems.push(`${key("storage", "claims")} must map NAMESPACE/CLAIM to {node, path, size}`);
+            if (!rawClaims || typeof rawClaims !== "object" || Array.isArray(rawClaims))
+                problems.push(`${key("storage", "claims")} must map NAMESPACE/CLAIM to {node, path, size}`);
             else
                 for (const [ck, cv] of Object.entries(rawClaims as Record<string, Record<string, unknown>>)) {
                     const where = `${key("storage", "claims")}.${ck}`;
@@ -451,8 +461,10 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
                     }
                     const unknown = Object.keys(cv).filter((f) => !["node", "path", "size"].includes(f));
                     if (unknown.length > 0) problems.push(`${where}.${unknown[0]} is not a setting of a claim; known: node, path, size`);
-                    if (cv.path !== undefined && (typeof cv.path !== "string" || !cv.path.startsWith("/"))) problems.push(`${where}.path ${JSON.stringify(cv.path)} must be an absolute path`);
-                    if (cv.size !== undefined && (typeof cv.size !== "string" || quantityBytes(cv.size) === undefined)) problems.push(`${where}.size ${JSON.stringify(cv.size)} is not a quantity (e.g. 20Gi)`);
+                    if (cv.path !== undefined && (typeof cv.path !== "string" || !cv.path.startsWith("/")))
+                        problems.push(`${where}.path ${JSON.stringify(cv.path)} must be an absolute path`);
+                    if (cv.size !== undefined && (typeof cv.size !== "string" || quantityBytes(cv.size) === undefined))
+                        problems.push(`${where}.size ${JSON.stringify(cv.size)} is not a quantity (e.g. 20Gi)`);
                     if (cv.node !== undefined && typeof cv.node !== "string") problems.push(`${where}.node must be a node name`);
                     claims[ck] = { node: cv.node as string | undefined, path: cv.path as string | undefined, size: cv.size as string | undefined };
                 }
@@ -465,7 +477,8 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
                 problems.push(`${key("storage", "nfs")} must be {server: HOST, path: /EXPORT}`);
             } else nfs = { server: n.server, path: n.path };
         }
-        if (dynamic === "nfs" && !nfs && st.nfs === undefined) problems.push(`${key("storage", "nfs")} is not set; ${key("storage", "dynamic")} nfs needs {server, path}`);
+        if (dynamic === "nfs" && !nfs && st.nfs === undefined)
+            problems.push(`${key("storage", "nfs")} is not set; ${key("storage", "dynamic")} nfs needs {server, path}`);
         storage = {
             staticClass: str(st, "storage", "staticClass") ?? STORAGE_DEFAULTS.staticClass,
             volumeType: oneOf(st, "storage", "volumeType", ["local", "hostPath"] as const) ?? STORAGE_DEFAULTS.volumeType,
@@ -638,7 +651,9 @@ function eksSettings(
 function storageClassSetting(given: string | undefined, storage: StorageSettings | undefined, problems: string[]): string | undefined {
     if (!storage) return given;
     if (given !== undefined && given !== storage.staticClass) {
-        problems.push(`${key("transforms", "storageClass")} ${given} differs from ${key("storage", "staticClass")} ${storage.staticClass}: the claims would not bind to their volumes; drop ${key("transforms", "storageClass")}`);
+        problems.push(
+            `${key("transforms", "storageClass")} ${given} differs from ${key("storage", "staticClass")} ${storage.staticClass}: the claims would not bind to their volumes; drop ${key("transforms", "storageClass")}`,
+        );
     }
     return storage.staticClass;
 }

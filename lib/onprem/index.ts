@@ -2,3 +2,4 @@
 export * from "./storage";
 export * from "./provisioners";
 export * from "./plan";
+export * from "./kubespray";

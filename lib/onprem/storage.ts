@@ -57,7 +57,21 @@ export interface Claim {
     readonly from: string;
 }
 
-const UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const UNITS: Record<string, number> = {
+    "": 1,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
+};
 
 /** A Kubernetes quantity in bytes (`10Gi`, `500M`, `1.5Ti`); undefined when it is not one. */
 export function quantityBytes(q: string): number | undefined {
@@ -154,7 +168,11 @@ export function persistentVolumes(claims: readonly Claim[], s: StorageSettings):
             },
         } as K8sObject);
     }
-    if (problems.length > 0) throw new InputError(problems.length === 1 ? problems[0] : `${problems.length} storage problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`, "kfstack:storage");
+    if (problems.length > 0)
+        throw new InputError(
+            problems.length === 1 ? problems[0] : `${problems.length} storage problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+            "kfstack:storage",
+        );
     return out;
 }
 

@@ -85,7 +85,11 @@ describe("e2e: the dev stack's render applied to a real kube-apiserver", functio
         }
         assert.strictEqual(expected, 589, "the 570 objects, the 6 of the mirror-only admission, the 13 of the on-prem storage");
         const pv = JSON.parse(c.kubectl(["get", "pv", "kfstack-kubeflow-minio-pvc", "-o", "json"]).stdout);
-        assert.deepStrictEqual(pv.spec.claimRef, { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: "kubeflow", name: "minio-pvc" }, "accepted pre-bound");
+        assert.deepStrictEqual(
+            pv.spec.claimRef,
+            { apiVersion: "v1", kind: "PersistentVolumeClaim", namespace: "kubeflow", name: "minio-pvc" },
+            "accepted pre-bound",
+        );
         const deployment = JSON.parse(c.kubectl(["get", "deployment", "ml-pipeline-ui", "-n", "kubeflow", "-o", "json"]).stdout);
         assert.ok(deployment.spec.template.spec.containers.every((x: { image: string }) => x.image.startsWith("registry.local:5000/kubeflow/")));
         const profile = c.kubectl(["get", "profile", "kubeflow-user-example-com", "-o", "name"]);

@@ -47,14 +47,21 @@ describe("on-prem storage from the release", function () {
         assert.deepEqual(p.volumes.map(ref), ["kubeflow/katib-mysql", "kubeflow/minio-pvc", "kubeflow/mysql-pv-claim"]);
         // The claims, as registered: the PVC transform gave them the static class.
         const pvcs = objects.filter((o) => o.kind === "PersistentVolumeClaim");
-        assert.ok(pvcs.every((c) => (c.spec as any).storageClassName === "local-storage"), "the claims name the volumes' class");
+        assert.ok(
+            pvcs.every((c) => (c.spec as any).storageClassName === "local-storage"),
+            "the claims name the volumes' class",
+        );
         for (const pv of p.volumes) {
             const spec = pv.spec as any;
             const claim = p.claims.find((c) => `${c.namespace}/${c.name}` === ref(pv)) as Claim;
             assert.ok((quantityBytes(spec.capacity.storage) ?? 0) >= (quantityBytes(claim.request) ?? Infinity), "capacity ≥ request");
             assert.deepEqual(spec.accessModes, claim.accessModes);
             assert.equal(spec.persistentVolumeReclaimPolicy, "Retain");
-            assert.deepEqual(spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0], { key: "kubernetes.io/hostname", operator: "In", values: ["node-1"] });
+            assert.deepEqual(spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0], {
+                key: "kubernetes.io/hostname",
+                operator: "In",
+                values: ["node-1"],
+            });
             assert.equal(spec.local.path, `/var/lib/kubeflow/${claim.namespace}/${claim.name}`);
         }
         // Exclusivity, from the objects: a volume binds its own claim and no other.
@@ -113,7 +120,9 @@ describe("on-prem storage from the release", function () {
                 "",
             ].join("\n"),
         );
-        const { plan: p } = await plan(tree, { storage: { node: "node-1", claims: { "kubeflow/katib-extra": { node: "node-2", path: "/data/extra", size: "8Gi" } } } });
+        const { plan: p } = await plan(tree, {
+            storage: { node: "node-1", claims: { "kubeflow/katib-extra": { node: "node-2", path: "/data/extra", size: "8Gi" } } },
+        });
         assert.deepEqual(p.volumes.map(ref), [
             "kubeflow/data-katib-db-0",
             "kubeflow/data-katib-db-1",
@@ -132,15 +141,25 @@ describe("on-prem storage from the release", function () {
 
     it("bad storage config: one error naming the key", async () => {
         await assert.rejects(plan(TREE_191, { storage: { claims: {} } }), /kfstack:storage\.node is not set .*local volume needs the node/);
-        await assert.rejects(plan(TREE_191, { storage: { node: "n", claims: { "kubeflow/minio-pvc": { size: "1Gi" } } } }), /size 1Gi is smaller than the claim's request 20Gi/);
-        await assert.rejects(plan(TREE_191, { storage: { node: "n", claims: { "kubeflow/nope": {} } } }), /kfstack:storage\.claims\.kubeflow\/nope names no claim/);
-        assert.throws(() => parseSettings({ manifests: { path: "/m" }, mirror: { registry: MIRROR }, storage: { basePath: "relative", dynamic: "ceph" } }, "/"), (e: Error) => {
-            assert.match(e.message, /kfstack:storage\.basePath "relative" must be an absolute path/);
-            assert.match(e.message, /kfstack:storage\.dynamic is "ceph"/);
-            return true;
-        });
+        await assert.rejects(
+            plan(TREE_191, { storage: { node: "n", claims: { "kubeflow/minio-pvc": { size: "1Gi" } } } }),
+            /size 1Gi is smaller than the claim's request 20Gi/,
+        );
+        await assert.rejects(
+            plan(TREE_191, { storage: { node: "n", claims: { "kubeflow/nope": {} } } }),
+            /kfstack:storage\.claims\.kubeflow\/nope names no claim/,
+        );
         assert.throws(
-            () => parseSettings({ manifests: { path: "/m" }, mirror: { registry: MIRROR }, storage: { node: "n" }, transforms: { storageClass: "other" } }, "/"),
+            () => parseSettings({ manifests: { path: "/m" }, mirror: { registry: MIRROR }, storage: { basePath: "relative", dynamic: "ceph" } }, "/"),
+            (e: Error) => {
+                assert.match(e.message, /kfstack:storage\.basePath "relative" must be an absolute path/);
+                assert.match(e.message, /kfstack:storage\.dynamic is "ceph"/);
+                return true;
+            },
+        );
+        assert.throws(
+            () =>
+                parseSettings({ manifests: { path: "/m" }, mirror: { registry: MIRROR }, storage: { node: "n" }, transforms: { storageClass: "other" } }, "/"),
             /kfstack:transforms\.storageClass other differs from kfstack:storage\.staticClass local-storage/,
         );
     });
@@ -154,7 +173,10 @@ describe("on-prem storage from the release", function () {
         await settle();
         const pvs = registrations.filter((r) => r.type === "kubernetes:core/v1:PersistentVolume");
         assert.equal(pvs.length, 3);
-        assert.ok(pvs.every((r) => r.protect), "deleting the stack never deletes the data");
+        assert.ok(
+            pvs.every((r) => r.protect),
+            "deleting the stack never deletes the data",
+        );
         assert.equal(mocks.kubernetes().length, storage.objectCount);
         const deployment = registrations.find((r) => r.type === "kubernetes:apps/v1:Deployment");
         const ns = registrations.find((r) => r.type === "kubernetes:core/v1:Namespace");
