@@ -35,7 +35,7 @@ const VALUE_FLAGS: ReadonlyMap<string, { many: boolean }> = new Map([
     ["--auth-user", { many: false }],
     ["--auth-password-file", { many: false }],
 ]);
-const SWITCHES = new Set(["--where", "--help", "--plain-http", "--src-plain-http"]);
+const SWITCHES = new Set(["--where", "--help", "--plain-http", "--src-plain-http", "--json"]);
 
 export function parseArgs(argv: string[]): Parsed {
     const [command = "help", ...rest] = argv;

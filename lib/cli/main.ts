@@ -26,6 +26,8 @@ Usage:
   kfstack render --manifests DIR --mirror REGISTRY[/PREFIX] --out DIR
   kfstack render --config Pulumi.<stack>.yaml --out DIR
                                                  the final manifests of each Kubeflow app, one file per app
+  kfstack diff OLD_MANIFESTS NEW_MANIFESTS [--mirror REGISTRY[/PREFIX]] [--json]
+                                                 what an upgrade changes, per app, and the images to mirror first
   kfstack audit --mirror REGISTRY[/PREFIX]... [--kubeconfig F] [--context C]
                                                  list images of a live cluster not served from a mirror (exit 1 if any)
   kfstack kubespray-vars --mirror REGISTRY[/PREFIX] [--ca FILE] [--auth-user U --auth-password-file F]
@@ -78,6 +80,8 @@ async function dispatch(p: Parsed, stdin: () => Buffer | string, live: Live): Pr
             // Loaded only when used: rendering needs the whole platform (kustomize, Dex, ordering),
             // the stream commands need none of it, and every module costs start-up time.
             return (await import("./render")).renderCommand(p);
+        case "diff":
+            return (await import("./diff")).diffCommand(p, live);
         case "kubespray-vars":
             return (await import("./kubespray")).kubesprayVarsCommand(p, stdin);
         case "audit":

@@ -4,3 +4,4 @@ export * from "./order";
 export * from "./dex";
 export * from "./mirrorPlan";
 export * from "./platform";
+export * from "./diff";
