@@ -2,3 +2,4 @@
 export * from "./keys";
 export * from "./settings";
 export * from "./stackFile";
+export * from "./reference";

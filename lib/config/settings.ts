@@ -187,7 +187,8 @@ export class ConfigError extends KfstackError {
         );
     }
 }
-const KNOWN: Record<string, string[] | null> = {
+/** Every setting kfstack knows: top-level keys and their fields (null: the key is the setting). */
+export const KNOWN: Record<string, string[] | null> = {
     manifests: ["path", "git", "ref", "example"],
     mirror: ["registry", "type", "engine", "jobs", "protect", "plainHttp", "sourcePlainHttp", "username", "password", "deleteImages"],
     cluster: [
