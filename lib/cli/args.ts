@@ -32,6 +32,7 @@ const VALUE_FLAGS: ReadonlyMap<string, { many: boolean }> = new Map([
     ["--kubeconfig", { many: false }],
     ["--context", { many: false }],
     ["--ca", { many: false }],
+    ["--skip", { many: true }],
     ["--auth-user", { many: false }],
     ["--auth-password-file", { many: false }],
 ]);

@@ -55,7 +55,7 @@ function loadClient(): typeof K8s {
     return require("@kubernetes/client-node") as typeof K8s;
 }
 
-function errorText(e: unknown): string {
+export function errorText(e: unknown): string {
     const err = e as { code?: number; body?: string; message?: string; cause?: { code?: string } };
     if (err.cause?.code) return err.cause.code;
     if (err.code) return `HTTP ${err.code}`;
@@ -80,6 +80,46 @@ async function discover(k8s: typeof K8s, kc: K8s.KubeConfig): Promise<Kind[]> {
         add(v.groupVersion, await custom.getAPIResources({ group: g.name, version: v.version }));
     }
     return kinds;
+}
+
+/** A kubeconfig's client configuration; throws InputError naming the flag. */
+export function loadKubeConfig(kubeconfig: string | undefined, context: string | undefined): { k8s: typeof K8s; kc: K8s.KubeConfig; server: string } {
+    const k8s = loadClient();
+    const kc = new k8s.KubeConfig();
+    if (kubeconfig) {
+        if (!fs.existsSync(kubeconfig)) throw new InputError(`--kubeconfig ${kubeconfig}: no such file`, kubeconfig);
+        kc.loadFromFile(kubeconfig);
+    } else kc.loadFromDefault();
+    if (context) {
+        if (!kc.getContexts().some((c) => c.name === context))
+            throw new InputError(
+                `--context ${context}: the kubeconfig has no such context (it has ${
+                    kc
+                        .getContexts()
+                        .map((c) => c.name)
+                        .join(", ") || "none"
+                })`,
+                context,
+            );
+        kc.setCurrentContext(context);
+    }
+    const server = kc.getCurrentCluster()?.server ?? "";
+    if (!server) throw new InputError("no cluster in the kubeconfig; give --kubeconfig FILE (and --context NAME)", "--kubeconfig");
+    return { k8s, kc, server };
+}
+
+/** What the API server serves: `apiVersion kind` of every version of every group, and subresources as `apiVersion resource/sub`. */
+export async function servedApis(k8s: typeof K8s, kc: K8s.KubeConfig): Promise<Set<string>> {
+    const served = new Set<string>();
+    const add = (apiVersion: string, list: K8s.V1APIResourceList) => {
+        for (const r of list.resources) served.add(r.name.includes("/") ? `${apiVersion} ${r.name}` : `${apiVersion} ${r.kind}`);
+    };
+    add("v1", await kc.makeApiClient(k8s.CoreV1Api).getAPIResources());
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    for (const g of (await kc.makeApiClient(k8s.ApisApi).getAPIVersions()).groups) {
+        for (const v of g.versions) add(v.groupVersion, await custom.getAPIResources({ group: g.name, version: v.version }));
+    }
+    return served;
 }
 
 /** Reads every object of the cluster, page by page; kinds it may not list are reported, not fatal. */

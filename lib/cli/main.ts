@@ -26,6 +26,8 @@ Usage:
   kfstack render --manifests DIR --mirror REGISTRY[/PREFIX] --out DIR
   kfstack render --config Pulumi.<stack>.yaml --out DIR
                                                  the final manifests of each Kubeflow app, one file per app
+  kfstack doctor --config Pulumi.<stack>.yaml [--kubeconfig F] [--context C] [--dest-authfile F] [--skip CHECK]...
+                                                 pre-flight checks before pulumi up (exit 1 on any FAIL)
   kfstack diff OLD_MANIFESTS NEW_MANIFESTS [--mirror REGISTRY[/PREFIX]] [--json]
                                                  what an upgrade changes, per app, and the images to mirror first
   kfstack audit --mirror REGISTRY[/PREFIX]... [--kubeconfig F] [--context C]
@@ -80,6 +82,8 @@ async function dispatch(p: Parsed, stdin: () => Buffer | string, live: Live): Pr
             // Loaded only when used: rendering needs the whole platform (kustomize, Dex, ordering),
             // the stream commands need none of it, and every module costs start-up time.
             return (await import("./render")).renderCommand(p);
+        case "doctor":
+            return (await import("./doctor")).doctorCommand(p, live);
         case "diff":
             return (await import("./diff")).diffCommand(p, live);
         case "kubespray-vars":

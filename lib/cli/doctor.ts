@@ -1,0 +1,113 @@
+/**
+ * `kfstack doctor --config Pulumi.<stack>.yaml [--kubeconfig F] [--context C] [--dest-authfile F] [--skip CHECK]...`:
+ * pre-flight checks before `pulumi up`, one line each, OK or FAIL with the fix; exit 1 on any FAIL.
+ * Checks: render (offline), mirror (every image with its digest), kubernetes-version,
+ * apis-served, admission, token-request, default-storageclass.
+ */
+import { UsageError } from "../core/errors";
+import { admissionCheck, apisCheck, CheckResult, formatChecks, mirrorCheck, storageClassCheck, tokenCheck, versionCheck } from "../check/doctor";
+import { K8sObject } from "../core/objects";
+import { readAuthFile } from "../mirror/auth";
+import { verifyImages } from "../mirror/copy";
+import { planStorage } from "../onprem/plan";
+import { preparePlatform } from "../plan";
+import { admissionObjects } from "../check/admission";
+import { expectOnly, Outcome, Parsed } from "./args";
+import { errorText, loadKubeConfig, servedApis } from "./audit";
+import { renderSettings } from "./render";
+
+export const CHECKS = ["render", "mirror", "kubernetes-version", "apis-served", "admission", "token-request", "default-storageclass"];
+
+export async function doctorCommand(p: Parsed, live: { progress: (l: string) => void }): Promise<Outcome> {
+    expectOnly(p, ["--config", "--kubeconfig", "--context", "--dest-authfile", "--skip"]);
+    if (!p.flags.get("--config")) throw new UsageError("'kfstack doctor' needs --config Pulumi.<stack>.yaml", "--config");
+    const skip = new Set(p.flags.get("--skip") ?? []);
+    for (const s of skip) if (!CHECKS.includes(s)) throw new UsageError(`--skip ${s}: no such check; the checks are ${CHECKS.join(", ")}`, "--skip");
+    const { settings } = renderSettings(p.flags);
+    const results: CheckResult[] = [];
+    const run = async (name: string, fn: () => Promise<CheckResult | CheckResult[]>) => {
+        if (skip.has(name)) return;
+        live.progress(`kfstack doctor: ${name}`);
+        try {
+            const r = await fn();
+            results.push(...(Array.isArray(r) ? r : [r]));
+        } catch (e) {
+            results.push({ name, ok: false, detail: errorText(e), fix: "see the message" });
+        }
+    };
+    // The plan: what `pulumi up` would create (apps, admission, storage).
+    let objects: K8sObject[] | undefined;
+    let sourceImages: string[] = [];
+    await run("render", async () => {
+        const prepared = await preparePlatform(settings);
+        const storage = settings.storage
+            ? planStorage(
+                  prepared.apps.flatMap((a) => a.objects),
+                  settings.storage,
+                  settings.mirror,
+              )
+            : undefined;
+        objects = [
+            ...prepared.apps.flatMap((a) => a.objects),
+            ...(settings.admission.enabled ? admissionObjects("kfstack-mirror-only", [settings.mirror], settings.admission) : []),
+            ...(storage ? [storage.staticClass, ...storage.volumes, ...storage.provisioner] : []),
+        ];
+        sourceImages = [...prepared.apps.flatMap((a) => a.sourceImages), ...(storage?.sourceImages ?? [])];
+        return { name: "render", ok: true, detail: `${prepared.apps.length} apps, ${objects.length} objects rendered offline` };
+    });
+    await run("mirror", async () => {
+        if (!objects) return { name: "mirror", ok: false, detail: "no plan (the render failed)" };
+        const authfile = p.flags.get("--dest-authfile")?.[0];
+        const auths = authfile ? readAuthFile(authfile, "--dest-authfile") : undefined;
+        const res = await verifyImages([...new Set(sourceImages)], settings.mirror, {
+            plainHttp: settings.mirrorFill.plainHttp,
+            sourcePlainHttp: settings.mirrorFill.sourcePlainHttp,
+            auths,
+            retry: { attempts: 2 },
+            requestTimeoutMs: 10_000,
+        });
+        return mirrorCheck(res);
+    });
+    const clusterChecks = ["kubernetes-version", "apis-served", "admission", "token-request", "default-storageclass"].filter((c) => !skip.has(c));
+    if (clusterChecks.length > 0) {
+        const { k8s, kc, server } = loadKubeConfig(p.flags.get("--kubeconfig")?.[0], p.flags.get("--context")?.[0]);
+        let version = "";
+        let served = new Set<string>();
+        try {
+            version = (await kc.makeApiClient(k8s.VersionApi).getCode()).gitVersion;
+            served = await servedApis(k8s, kc);
+        } catch (e) {
+            for (const name of clusterChecks)
+                results.push({
+                    name,
+                    ok: false,
+                    detail: `cannot read the API server at ${server}: ${errorText(e)}`,
+                    fix: "check --kubeconfig/--context and that the cluster is reachable",
+                });
+            return outcome(results);
+        }
+        const plan = objects ?? [];
+        await run("kubernetes-version", async () => versionCheck(version, plan));
+        await run("apis-served", async () => apisCheck(plan, served));
+        await run("admission", async () => admissionCheck(settings.admission.enabled, served));
+        await run("token-request", async () => tokenCheck(served.has("v1 serviceaccounts/token"), settings.transforms.istioJwtPolicy));
+        await run("default-storageclass", async () => {
+            const classes = (await kc.makeApiClient(k8s.StorageV1Api).listStorageClass()).items as unknown as K8sObject[];
+            const creates =
+                settings.storage?.dynamicDefault && settings.storage.dynamic !== "none"
+                    ? settings.storage.dynamic === "nfs"
+                        ? "nfs-client"
+                        : "local-path"
+                    : settings.eks
+                      ? "gp3"
+                      : undefined;
+            return storageClassCheck(classes, creates);
+        });
+    }
+    return outcome(results);
+}
+
+function outcome(results: CheckResult[]): Outcome {
+    const failed = results.filter((r) => !r.ok).length;
+    return { stdout: formatChecks(results), stderr: `kfstack doctor: ${results.length - failed} OK, ${failed} FAIL\n`, code: failed > 0 ? 1 : 0 };
+}
