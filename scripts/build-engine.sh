@@ -13,6 +13,7 @@
 #   pulumi-analyzer-policy-nodejs   runs a Node policy pack (scripts/engine/, no language host needed)
 #   pulumi-resource-pulumi-nodejs   serves Node dynamic providers (scripts/engine/)
 #   etcd, kube-apiserver, kube-controller-manager (garbage collector: deletes finish)
+#   weed                            SeaweedFS, an S3 server for the team-state-backend test
 #
 # Built binaries are kept per version in $KFSTACK_ENGINE_CACHE (default ~/.cache/kfstack/engine),
 # so a fresh clone on the same machine links them instead of building again (cold: about 25 min
@@ -31,6 +32,8 @@ ETCD_VERSION=v3.6.16
 ETCD=go.etcd.io/etcd/server/v3@$ETCD_VERSION
 KUBE_VERSION=v1.34.4
 KUBERNETES=k8s.io/kubernetes@$KUBE_VERSION
+SEAWEEDFS=github.com/seaweedfs/seaweedfs
+SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 
 log() { echo "build-engine: $*" >&2; }
@@ -61,7 +64,7 @@ mkdir -p "$ENGINE/probe" "$BIN"
 [ -f "$ENGINE/probe/go.mod" ] || printf 'module kfstack.local/probe\n\ngo 1.26\n' > "$ENGINE/probe/go.mod"
 
 if [ "${1:-}" = "--probe" ]; then
-    for m in "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "$K8S_PROVIDER@$K8S_PROVIDER_VERSION" "$ETCD" "$KUBERNETES"; do
+    for m in "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "$K8S_PROVIDER@$K8S_PROVIDER_VERSION" "$ETCD" "$KUBERNETES" "$SEAWEEDFS@$SEAWEEDFS_VERSION"; do
         printf '%s: %s\n' "$m" "$(probe "$m" | tr '\n' ' ')"
     done
     exit 0
@@ -151,6 +154,17 @@ GO
     cd "$ROOT" && keep pulumi-resource-kubernetes "$K8S_PROVIDER_RELEASE" "$ENGINE/src/provider/pulumi-resource-kubernetes"
 }
 
+build_weed() { # SeaweedFS's weed: its go.mod has replace directives, so it is built inside its own module
+    cached weed "$SEAWEEDFS_VERSION" && return 0
+    log "building SeaweedFS weed $SEAWEEDFS_VERSION (about 7 min)"
+    (cd "$ENGINE/probe" && go mod download "$SEAWEEDFS@$SEAWEEDFS_VERSION") || { log "the SeaweedFS module is not served"; return 1; }
+    local src
+    src="$(go env GOMODCACHE)/$SEAWEEDFS@$SEAWEEDFS_VERSION"
+    rm -rf "$ENGINE/src/weed" && mkdir -p "$ENGINE/src" && cp -r "$src" "$ENGINE/src/weed" && chmod -R u+w "$ENGINE/src/weed" || return 1
+    (cd "$ENGINE/src/weed" && go build -o "$ENGINE/src/weed/weed.bin" ./weed) || { log "weed did not build"; return 1; }
+    keep weed "$SEAWEEDFS_VERSION" "$ENGINE/src/weed/weed.bin" && rm -rf "$ENGINE/src/weed"
+}
+
 node_plugins() { # Node plugins the engine finds on PATH when no nodejs language host is installed
     local f
     for f in pulumi-analyzer-policy-nodejs pulumi-resource-pulumi-nodejs; do
@@ -168,5 +182,6 @@ fi
 build_pulumi || status=3
 build_provider || status=3
 node_plugins || status=3
+build_weed || status=3
 [ $status -eq 0 ] && log "$BIN: pulumi $("$BIN/pulumi" version), pulumi-resource-kubernetes $K8S_PROVIDER_RELEASE, etcd, kube-apiserver, kube-controller-manager, Node plugins"
 exit $status
