@@ -22,9 +22,15 @@ class Team extends pulumi.ComponentResource {
     }
 }
 
+class Slow extends pulumi.dynamic.Resource {
+    constructor(parent: pulumi.Resource) {
+        super(slow, "slow", { size: 1 }, { parent });
+    }
+}
+
 const program = (withSlow: boolean) => async () => {
     const component = new Team();
-    if (withSlow) new pulumi.dynamic.Resource(slow, "slow", { size: 1 }, { parent: component });
+    if (withSlow) new Slow(component);
     return { owner: "platform-team" };
 };
 
