@@ -19,7 +19,7 @@ export const SETTINGS: readonly SettingDoc[] = [
     { key: "manifests.example", meaning: "the folder of the example kustomization", default: "`example`" },
     {
         key: "mirror.registry",
-        meaning: "`REGISTRY[/PREFIX]` every image is served from (ECR: `ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn][/PREFIX]`)",
+        meaning: "`REGISTRY[/PREFIX]` every image is served from (ECR: `ACCOUNT.dkr.ecr.REGION.<partition DNS suffix>[/PREFIX]`)",
         default: "required",
     },
     {
