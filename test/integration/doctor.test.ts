@@ -128,6 +128,20 @@ describe("kfstack doctor", function () {
             .done;
         assert.equal(bad.status, 1, bad.stdout + bad.stderr);
         assert.match(bad.stdout, /^FAIL default-storageclass: no default StorageClass.* — fix: set kfstack:storage/m);
+        // A release that does not render (an app folder missing): render FAIL, and no plan for the rest.
+        const broken = path.join(work, "broken");
+        fs.mkdirSync(path.join(broken, "example"), { recursive: true });
+        fs.writeFileSync(
+            path.join(broken, "example", "kustomization.yaml"),
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../apps/missing/base\n",
+        );
+        stack.config["kfstack:manifests"] = { path: broken };
+        fs.writeFileSync(file, jsyaml.dump(stack));
+        const norender = await runCliAsync(["doctor", "--config", file, "--kubeconfig", cluster.kubeconfig, "--skip", "default-storageclass"], { cwd: work })
+            .done;
+        assert.equal(norender.status, 1, norender.stdout + norender.stderr);
+        assert.match(norender.stdout, /^FAIL render: /m);
+        assert.match(norender.stdout, /^FAIL mirror: no plan \(the render failed\)/m);
         const unknown = await runCliAsync(["doctor", "--config", file, "--skip", "everything"], { cwd: work }).done;
         assert.equal(unknown.status, 2);
         assert.match(unknown.stderr, /--skip everything: no such check/);
