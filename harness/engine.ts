@@ -97,21 +97,16 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
 export interface Steps {
     /** URN → the step's op (`create`, `update`, `same`, `delete`, `replace`, ...). */
     readonly ops: Map<string, string>;
-    /** URN → the properties a step changes (`diffs` of the step's metadata). */
-    readonly diffs: Map<string, string[]>;
     /** Policy violations the engine reported: `[policy, level, message, urn]`. */
     readonly violations: [string, string, string, string | undefined][];
 }
 
 /** An `onEvent` callback that records the engine's steps and policy events, with the result it fills. */
 export function recordSteps(): { onEvent: (e: auto.EngineEvent) => void; steps: Steps } {
-    const steps: Steps = { ops: new Map(), diffs: new Map(), violations: [] };
+    const steps: Steps = { ops: new Map(), violations: [] };
     const onEvent = (e: auto.EngineEvent) => {
         const meta = e.resourcePreEvent?.metadata;
-        if (meta) {
-            steps.ops.set(meta.urn, meta.op);
-            if (meta.diffs) steps.diffs.set(meta.urn, meta.diffs);
-        }
+        if (meta) steps.ops.set(meta.urn, meta.op);
         const policy = e.policyEvent;
         if (policy) steps.violations.push([policy.policyName, policy.enforcementLevel, policy.message, policy.resourceUrn]);
     };
