@@ -127,28 +127,9 @@ export async function readCluster(
     kubeconfig: string | undefined,
     context: string | undefined,
     say: (l: string) => void,
+    pageSize = PAGE,
 ): Promise<{ objects: K8sObject[]; skipped: string[]; server: string }> {
-    const k8s = loadClient();
-    const kc = new k8s.KubeConfig();
-    if (kubeconfig) {
-        if (!fs.existsSync(kubeconfig)) throw new InputError(`--kubeconfig ${kubeconfig}: no such file`, kubeconfig);
-        kc.loadFromFile(kubeconfig);
-    } else kc.loadFromDefault();
-    if (context) {
-        if (!kc.getContexts().some((c) => c.name === context))
-            throw new InputError(
-                `--context ${context}: the kubeconfig has no such context (it has ${
-                    kc
-                        .getContexts()
-                        .map((c) => c.name)
-                        .join(", ") || "none"
-                })`,
-                context,
-            );
-        kc.setCurrentContext(context);
-    }
-    const server = kc.getCurrentCluster()?.server ?? "";
-    if (!server) throw new InputError("no cluster in the kubeconfig; give --kubeconfig FILE (and --context NAME)", "--kubeconfig");
+    const { k8s, kc, server } = loadKubeConfig(kubeconfig, context);
     let kinds: Kind[];
     try {
         kinds = await discover(k8s, kc);
@@ -166,7 +147,7 @@ export async function readCluster(
         let token: string | undefined;
         try {
             do {
-                const page = await api.list(k.apiVersion, k.kind, undefined, undefined, undefined, undefined, undefined, undefined, PAGE, token);
+                const page = await api.list(k.apiVersion, k.kind, undefined, undefined, undefined, undefined, undefined, undefined, pageSize, token);
                 for (const item of page.items) {
                     const o = { ...item, apiVersion: item.apiVersion ?? k.apiVersion, kind: item.kind ?? k.kind } as unknown as K8sObject;
                     // Server-side bookkeeping holds no images and is most of an object's size.
