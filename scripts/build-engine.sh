@@ -16,7 +16,7 @@
 #   weed                            SeaweedFS, an S3 server for the team-state-backend test
 #
 # Built binaries are kept per version in $KFSTACK_ENGINE_CACHE (default ~/.cache/kfstack/engine),
-# so a fresh clone on the same machine links them instead of building again (cold: about 25 min
+# so a fresh clone on the same machine links them instead of building again (cold: about 21 min
 # on 2 cores; cached: seconds).
 set -uo pipefail
 cd "$(dirname "$0")/.."
