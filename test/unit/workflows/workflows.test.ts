@@ -61,6 +61,7 @@ describe("workflows for users' repositories", () => {
             for (const s of stacks) assert.ok(fs.existsSync(path.join(ROOT, "policies", `config.${s}.json`)), `policies/config.${s}.json`);
             assert.equal(step.with?.["cloud-url"], "${{ secrets.PULUMI_BACKEND_URL }}");
             assert.equal(step.env?.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
+            assert.equal(step.env?.PULUMI_SELF_MANAGED_STATE_LOCKING, "1", "concurrent runs of a stack are refused by the lock");
             check(w, step);
         });
     }
