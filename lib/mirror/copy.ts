@@ -252,66 +252,69 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
         );
     };
 
-    // Phase 1: what needs copying (HEAD at both ends), in parallel.
+    // What needs copying (HEAD at both ends) is found in parallel, and each image found to need
+    // a copy is scheduled at once: the copies start while other images are still being looked up.
+    // A copy may not start while another running copy holds one of its blobs not yet in the
+    // mirror: the second would upload the same bytes again.
     interface Work {
         pair: Pair;
         digest: string;
         blobs: Map<string, number>;
     }
-    const work: Work[] = [];
-    await parallel(pairs, jobs * 2, async (p) => {
-        if (options.signal?.aborted) return;
-        const target = targetString(p);
-        try {
-            const src = await sourceDigest(clients, p, journal);
-            if (src.fromJournal) resumed++;
-            if (!src.digest) return report({ source: p.source.normalized, target, status: "failed", reason: src.reason });
-            const { host, repository } = splitName(p.targetName);
-            const have = await clients.for(host).headManifest(repository, p.targetReference);
-            if (have?.digest === src.digest) {
-                journal.record({ source: p.source.normalized, digest: src.digest, status: "done" });
-                return report({ source: p.source.normalized, target, status: "present", digest: src.digest });
-            }
-            // Before any copy, so a resumed run copies the same bytes even if the tag moved since.
-            if (!journal.entries.has(p.source.normalized)) journal.record({ source: p.source.normalized, digest: src.digest, status: "failed" });
-            const blobs = await imageBlobs(clients.for(p.source.registry), p.source.repository, src.digest);
-            work.push({ pair: p, digest: src.digest, blobs });
-        } catch (e) {
-            report({ source: p.source.normalized, target, status: "failed", reason: message(e) });
-        }
-    });
-
-    // Phase 2: copy. A job may not start while another running job holds one of its blobs
-    // not yet in the mirror: the second would upload the same bytes again.
     const auth = writeTempAuthFile(options.auths ?? new Map());
     const where = new Map<string, string>(); // blob -> a mirror repository that has it
     const busy = new Set<string>();
     const mirrorClient = clients.for(mirror.host);
+    const pending: Work[] = [];
+    let running = 0;
+    let lookedUp = false;
+    let resolveAll: () => void = () => undefined;
+    const allDone = new Promise<void>((r) => (resolveAll = r));
+    const next = (): void => {
+        if (options.signal?.aborted) pending.length = 0;
+        while (running < jobs) {
+            const i = pending.findIndex((w) => ![...w.blobs.keys()].some((b) => busy.has(b) && !where.has(b)));
+            if (i < 0) break;
+            const w = pending.splice(i, 1)[0];
+            const mine = [...w.blobs.keys()].filter((b) => !where.has(b) && !busy.has(b));
+            mine.forEach((b) => busy.add(b));
+            running++;
+            copyOne(w)
+                .finally(() => {
+                    mine.forEach((b) => busy.delete(b));
+                    running--;
+                    next();
+                })
+                .catch(() => undefined);
+        }
+        if (lookedUp && running === 0 && (pending.length === 0 || options.signal?.aborted)) resolveAll();
+    };
     try {
-        await new Promise<void>((resolveAll) => {
-            const pending = [...work];
-            let running = 0;
-            const next = (): void => {
-                if (options.signal?.aborted) pending.length = 0;
-                while (running < jobs) {
-                    const i = pending.findIndex((w) => ![...w.blobs.keys()].some((b) => busy.has(b) && !where.has(b)));
-                    if (i < 0) break;
-                    const w = pending.splice(i, 1)[0];
-                    const mine = [...w.blobs.keys()].filter((b) => !where.has(b) && !busy.has(b));
-                    mine.forEach((b) => busy.add(b));
-                    running++;
-                    copyOne(w)
-                        .finally(() => {
-                            mine.forEach((b) => busy.delete(b));
-                            running--;
-                            next();
-                        })
-                        .catch(() => undefined);
+        await parallel(pairs, jobs, async (p) => {
+            if (options.signal?.aborted) return;
+            const target = targetString(p);
+            try {
+                const src = await sourceDigest(clients, p, journal);
+                if (src.fromJournal) resumed++;
+                if (!src.digest) return report({ source: p.source.normalized, target, status: "failed", reason: src.reason });
+                const { host, repository } = splitName(p.targetName);
+                const have = await clients.for(host).headManifest(repository, p.targetReference);
+                if (have?.digest === src.digest) {
+                    journal.record({ source: p.source.normalized, digest: src.digest, status: "done" });
+                    return report({ source: p.source.normalized, target, status: "present", digest: src.digest });
                 }
-                if (running === 0 && (pending.length === 0 || options.signal?.aborted)) resolveAll();
-            };
-            next();
+                // Before any copy, so a resumed run copies the same bytes even if the tag moved since.
+                if (!journal.entries.has(p.source.normalized)) journal.record({ source: p.source.normalized, digest: src.digest, status: "failed" });
+                const blobs = await imageBlobs(clients.for(p.source.registry), p.source.repository, src.digest);
+                pending.push({ pair: p, digest: src.digest, blobs });
+                next();
+            } catch (e) {
+                report({ source: p.source.normalized, target, status: "failed", reason: message(e) });
+            }
         });
+        lookedUp = true;
+        next();
+        await allDone;
     } finally {
         auth.remove();
     }
