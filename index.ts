@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as aws from "@pulumi/aws";
 import { KfstackError } from "./lib/core";
-import { preparePlatform, pulumiAnnotations } from "./lib/plan";
+import { ADMISSION_NAME, planExtras, preparePlatform, pulumiAnnotations } from "./lib/plan";
 import { readStackConfig } from "./components/stackConfig";
 import { KubeflowPlatform } from "./components/kubeflow";
 import { EcrMirror, RegistryMirror } from "./components/mirror";
@@ -15,7 +15,6 @@ import { EksCluster, KubeflowIrsa } from "./components/aws";
 import { usableZones } from "./lib/aws";
 import { MirrorAdmission } from "./components/enforcement";
 import { OnPremStorage } from "./components/onprem";
-import { planStorage } from "./lib/onprem";
 
 export = async () => {
     try {
@@ -23,15 +22,9 @@ export = async () => {
         const { settings, users, mirrorPassword } = readStackConfig(process.cwd());
         const prepared = await preparePlatform(settings);
         const fill = settings.mirrorFill;
-        // On-prem storage derived from the release (a pre-bound volume per claim, a dynamic default class).
-        const storagePlan = settings.storage
-            ? planStorage(
-                  prepared.apps.flatMap((a) => a.objects),
-                  settings.storage,
-                  settings.mirror,
-              )
-            : undefined;
-        const sourceImages = [...prepared.apps.flatMap((a) => a.sourceImages), ...(storagePlan?.sourceImages ?? [])];
+        // Besides the apps: the mirror-only admission and the on-prem storage (one plan for up, render and doctor).
+        const extras = planExtras(settings, prepared);
+        const sourceImages = extras.sourceImages;
         const common = { sourceImages, engine: fill.engine, plainHttp: fill.plainHttp, sourcePlainHttp: fill.sourcePlainHttp, deleteImages: fill.deleteImages };
         // The mirror is filled first; each app waits for its own images (kfstack:mirror.type).
         const mirror =
@@ -53,27 +46,23 @@ export = async () => {
             { prepared, users, annotations: pulumiAnnotations(settings), mirroredImages: mirror?.images },
             { providers: { kubernetes: provider } },
         );
+        // On-prem storage derived from the release (a pre-bound volume per claim, a dynamic default class).
         const storage =
-            storagePlan && settings.storage
+            extras.storage && settings.storage
                 ? new OnPremStorage(
                       "storage",
-                      { plan: storagePlan, protect: settings.storage.protect, annotations: pulumiAnnotations(settings) },
+                      { plan: extras.storage, protect: settings.storage.protect, annotations: pulumiAnnotations(settings) },
                       { providers: { kubernetes: provider } },
                   )
                 : undefined;
         // Mirror-only at run time too: pods Kubeflow's controllers create later from data.
-        const admission = !settings.admission.enabled
-            ? undefined
-            : new MirrorAdmission(
-                  "kfstack-mirror-only",
-                  {
-                      mirrors: [settings.mirror],
-                      actions: settings.admission.actions,
-                      exemptNamespaces: settings.admission.exemptNamespaces,
-                      annotations: pulumiAnnotations(settings),
-                  },
-                  { providers: { kubernetes: provider } },
-              );
+        if (extras.admission.length > 0) {
+            new MirrorAdmission(
+                ADMISSION_NAME,
+                { objects: extras.admission, annotations: pulumiAnnotations(settings) },
+                { providers: { kubernetes: provider } },
+            );
+        }
         const irsa =
             eks && settings.eks
                 ? new KubeflowIrsa(
@@ -97,8 +86,8 @@ export = async () => {
             apps: prepared.apps.map((a) => a.name),
             appDigests: platform.appDigests,
             images: platform.images,
-            // Every Kubernetes object kfstack registers: the platform's and the admission policies'.
-            objectCount: prepared.apps.reduce((n, a) => n + a.objects.length, 0) + (admission?.objectCount ?? 0) + (storage?.objectCount ?? 0),
+            // Every Kubernetes object kfstack registers: the platform's, the admission's, the storage's.
+            objectCount: extras.objectCount,
             ...(storage ? { volumes: storage.volumes } : {}),
         } as Record<string, pulumi.Input<unknown>>;
     } catch (e) {

@@ -15,7 +15,7 @@ import { startRegistry, pushImage, seededLayer, skopeoPresent, registryBinary, R
 import { startProxy } from "../harness/proxy";
 import { CLI, RENDERED_191, sharedPresent } from "../harness/paths";
 import { imageList, inventoryOf, parseReference } from "../lib/images";
-import { hostComponent } from "../lib/rewrite";
+import { hostComponent, mirrorString, parseMirror } from "../lib/rewrite";
 import { writeSection } from "./benchmark";
 
 function planShape(): { repository: string; tag: string; pinned: boolean }[] {
@@ -34,6 +34,16 @@ function busyMs(): number {
     const [, ...f] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
     const n = f.map(Number);
     return ((n[0] + n[1] + n[2] + n[5] + n[6] + n[7]) * 1000) / 100;
+}
+
+/** The peer: one `skopeo copy --all --preserve-digests` per image, in sequence, to the mirror rule's reference. */
+async function peerCopy(refs: readonly string[], mirrorHost: string): Promise<void> {
+    const mirror = parseMirror(`${mirrorHost}/kf`);
+    for (const r of refs) {
+        const args = ["copy", "--all", "--preserve-digests", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false"];
+        const res = await run("skopeo", [...args, `docker://${r}`, `docker://${mirrorString(r, mirror)}`]);
+        if (res.status !== 0) throw new Error(`skopeo copy ${r}: ${res.stderr}`);
+    }
 }
 
 function run(cmd: string, args: string[]): Promise<{ status: number; stderr: string }> {
@@ -94,21 +104,7 @@ async function main(): Promise<void> {
         // Peer: one skopeo copy --all --preserve-digests per image, one after the other.
         const t0 = Date.now();
         const b0 = busyMs();
-        for (const r of refs) {
-            const ref = parseReference(r);
-            const dest = `${peerProxy.host}/kf/${hostComponent(ref.registry)}/${ref.repository}${ref.tag ? `:${ref.tag}` : `@${ref.digest}`}`;
-            const res = await run("skopeo", [
-                "copy",
-                "--all",
-                "--preserve-digests",
-                "--quiet",
-                "--src-tls-verify=false",
-                "--dest-tls-verify=false",
-                `docker://${r}`,
-                `docker://${dest}`,
-            ]);
-            if (res.status !== 0) throw new Error(`skopeo copy ${r}: ${res.stderr}`);
-        }
+        await peerCopy(refs, peerProxy.host);
         const peerMs = Date.now() - t0;
         const peerCores = (busyMs() - b0) / peerMs;
         const peerBytes = peerProxy.stats.uploadedBytes;
@@ -139,20 +135,7 @@ async function main(): Promise<void> {
         // The peer re-run, for reference: skopeo copies (or at least checks) every image again.
         peerProxy.reset();
         const t1 = Date.now();
-        for (const r of refs.slice(0, 10)) {
-            const ref = parseReference(r);
-            const dest = `${peerProxy.host}/kf/${hostComponent(ref.registry)}/${ref.repository}${ref.tag ? `:${ref.tag}` : `@${ref.digest}`}`;
-            await run("skopeo", [
-                "copy",
-                "--all",
-                "--preserve-digests",
-                "--quiet",
-                "--src-tls-verify=false",
-                "--dest-tls-verify=false",
-                `docker://${r}`,
-                `docker://${dest}`,
-            ]);
-        }
+        await peerCopy(refs.slice(0, 10), peerProxy.host);
         const peerRerunMs = ((Date.now() - t1) / 10) * refs.length;
         await Promise.all([peerProxy.stop(), kfProxy.stop()]);
 

@@ -4,12 +4,12 @@
  * 127.0.0.1, stopped after. No kubelet: objects are stored and validated, pods never run.
  */
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as crypto from "crypto";
 import { spawn, spawnSync, ChildProcess } from "child_process";
 import { ENGINE_BIN } from "./paths";
+import { freePort, stopProcess } from "./processes";
 
 export { ENGINE_BIN };
 
@@ -26,17 +26,6 @@ export interface ClusterOptions {
      * @default false
      */
     readonly controllers?: boolean;
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-    });
 }
 
 export interface Cluster {
@@ -163,14 +152,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
             () => kubectl(["get", "crd", ...crds, "-o", "yaml"]).stdout,
         );
     const stop = async () => {
-        for (const c of children.reverse()) {
-            c.kill("SIGTERM");
-            await new Promise((r) => {
-                if (c.exitCode !== null) r(null);
-                else c.once("exit", r);
-                setTimeout(r, 5000);
-            });
-        }
+        for (const c of children.reverse()) await stopProcess(c);
         fs.rmSync(dir, { recursive: true, force: true });
     };
     try {

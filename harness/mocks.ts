@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { partitionOfRegion } from "../lib/aws";
 const resproto = require("@pulumi/pulumi/proto/resource_pb");
 // google-protobuf as the SDK itself loads it (a dependency of @pulumi/pulumi, not of kfstack).
 const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [require.resolve("@pulumi/pulumi")] }));
@@ -195,4 +196,56 @@ export function recordRegistrations(): Registration[] {
         return original(req, callback);
     };
     return out;
+}
+
+/** The account every AWS mock answers with. */
+export const MOCK_ACCOUNT = "123456789012";
+/** The id in the mocked EKS cluster's OIDC issuer URL. */
+export const MOCK_OIDC_ID = "0123456789ABCDEF";
+
+/**
+ * AWS as a partition and region would answer it, for `useMocks`: the invokes kfstack makes
+ * (partition, region, caller, zones, ECR token) and the outputs AWS adds to an EKS cluster, a
+ * role and an OIDC provider — every host on the partition's DNS suffix, every ARN in the partition.
+ */
+export function awsMocks(partition: "aws" | "aws-cn", region: string): { invokes: Record<string, (args: any) => Record<string, any>>; outputs: MockOutputs } {
+    const suffix = partitionOfRegion(region).dnsSuffix;
+    return {
+        invokes: {
+            "aws:index/getPartition:getPartition": () => ({ partition, dnsSuffix: suffix, id: partition, reverseDnsPrefix: "x" }),
+            "aws:index/getRegion:getRegion": () => ({ region, name: region, id: region, endpoint: "x", description: "x" }),
+            "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+                accountId: MOCK_ACCOUNT,
+                arn: `arn:${partition}:iam::${MOCK_ACCOUNT}:root`,
+                userId: "u",
+                id: MOCK_ACCOUNT,
+            }),
+            "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
+                names: [`${region}a`, `${region}b`, `${region}c`],
+                zoneIds: [],
+                id: region,
+                groupNames: [],
+            }),
+            "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
+                userName: "AWS",
+                password: "ecr-token-secret",
+                authorizationToken: "x",
+                proxyEndpoint: "x",
+                expiresAt: "x",
+                id: "x",
+            }),
+        },
+        outputs: {
+            "aws:eks/cluster:Cluster": (inputs) => ({
+                endpoint: `https://ABC.gr7.${region}.eks.${suffix}`,
+                certificateAuthority: { data: "Q0E=" },
+                identities: [{ oidcs: [{ issuer: `https://oidc.eks.${region}.${suffix}/id/${MOCK_OIDC_ID}` }] }],
+                arn: `arn:${partition}:eks:${region}:${MOCK_ACCOUNT}:cluster/${inputs.name}`,
+            }),
+            "aws:iam/role:Role": (inputs, name) => ({ arn: `arn:${partition}:iam::${MOCK_ACCOUNT}:role/${inputs.name ?? name}`, name: inputs.name ?? name }),
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (inputs) => ({
+                arn: `arn:${partition}:iam::${MOCK_ACCOUNT}:oidc-provider/${String(inputs.url).replace("https://", "")}`,
+            }),
+        },
+    };
 }

@@ -6,7 +6,7 @@
  */
 import * as http from "http";
 import * as net from "net";
-import { freePort } from "./registry";
+import { freePort } from "./processes";
 
 export interface Faults {
     /** Fraction of requests whose connection is reset before any answer. */

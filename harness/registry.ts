@@ -5,11 +5,11 @@
  * and pushed through the registry API.
  */
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import { spawn, spawnSync, ChildProcess } from "child_process";
+import { freePort, stopProcess } from "./processes";
 import { MEDIA, RegistryClient, sha256Digest, Credentials } from "../lib/mirror/registry";
 
 export function registryBinary(): string | undefined {
@@ -19,17 +19,6 @@ export function registryBinary(): string | undefined {
 
 export function skopeoPresent(): boolean {
     return spawnSync("sh", ["-c", "command -v skopeo"]).status === 0;
-}
-
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-    });
 }
 
 export interface Registry {
@@ -108,12 +97,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
             return path.join(storage, "docker", "registry", "v2", "blobs", "sha256", hex.slice(0, 2), hex, "data");
         },
         stop: async () => {
-            if (child.exitCode === null) {
-                const exited = new Promise((r) => child.once("exit", r));
-                child.kill("SIGTERM");
-                await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-                if (child.exitCode === null) child.kill("SIGKILL");
-            }
+            await stopProcess(child, 3000);
             fs.rmSync(dir, { recursive: true, force: true });
         },
     };

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawn, ChildProcess } from "child_process";
 import { ENGINE_BIN } from "./paths";
-import { freePort } from "./registry";
+import { freePort, stopProcess } from "./processes";
 
 export const WEED = path.join(ENGINE_BIN, "weed");
 
@@ -86,12 +86,7 @@ export async function startS3(): Promise<S3Server> {
         },
         backendUrl: (bucket) => `s3://${bucket}?endpoint=${endpoint}&s3ForcePathStyle=true&disableSSL=true&region=us-east-1`,
         stop: async () => {
-            if (child.exitCode === null) {
-                const exited = new Promise((r) => child.once("exit", r));
-                child.kill("SIGTERM");
-                await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-                if (child.exitCode === null) child.kill("SIGKILL");
-            }
+            await stopProcess(child);
             fs.rmSync(dir, { recursive: true, force: true });
         },
     };

@@ -1,15 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { admissionObjects, AdmissionSettings } from "../../lib/check";
-import { Mirror } from "../../lib/rewrite";
+import { K8sObject } from "../../lib/core";
 import { KubeObject, withAnnotations } from "../kubeflow/app";
 
 export interface MirrorAdmissionArgs {
-    /** The mirrors images must come from (the stack's `kfstack:mirror.registry`). */
-    readonly mirrors: readonly Mirror[];
-    /** `Deny`, or `Warn`/`Audit`. @default ["Deny"] */
-    readonly actions?: AdmissionSettings["actions"];
-    /** @default ["kube-system", "kube-public", "kube-node-lease"] */
-    readonly exemptNamespaces?: string[];
+    /** The policies and bindings: `planExtras(settings, prepared).admission` (`admissionObjects`). */
+    readonly objects: readonly K8sObject[];
     /** Annotations for every object (`pulumiAnnotations(settings)`). @default {} */
     readonly annotations?: Readonly<Record<string, string>>;
 }
@@ -17,31 +12,31 @@ export interface MirrorAdmissionArgs {
 /**
  * Mirror-only at run time: ValidatingAdmissionPolicies and bindings (Kubernetes ≥ 1.30) that
  * the API server evaluates for every pod and workload, also those Kubeflow's controllers
- * create later from data. The provider comes through `parent` (`providers` in the options).
+ * create later from data. Each binding after its policy; the provider comes through `parent`
+ * (`providers` in the options).
  */
 export class MirrorAdmission extends pulumi.ComponentResource {
     public readonly policyNames: pulumi.Output<string[]>;
-    /** How many Kubernetes objects it registers. */
-    public readonly objectCount: number;
 
     constructor(name: string, args: MirrorAdmissionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kfstack:enforcement:MirrorAdmission", name, {}, opts);
-        const objects = admissionObjects(name, args.mirrors, {
-            actions: args.actions ?? ["Deny"],
-            exemptNamespaces: args.exemptNamespaces ?? ["kube-system", "kube-public", "kube-node-lease"],
-        });
         const policies = new Map<string, KubeObject>();
-        for (const o of objects) {
-            const withAnn = withAnnotations(o, args.annotations ?? {});
-            const policy = o.kind === "ValidatingAdmissionPolicyBinding" ? policies.get((o.spec as { policyName: string }).policyName) : undefined;
-            const r = new KubeObject(`${o.metadata.name}-${o.kind === "ValidatingAdmissionPolicy" ? "policy" : "binding"}`, withAnn, o.apiVersion, o.kind, {
-                parent: this,
-                dependsOn: policy ? [policy] : [],
-            });
-            if (o.kind === "ValidatingAdmissionPolicy") policies.set(o.metadata.name, r);
+        for (const o of args.objects) {
+            const isPolicy = o.kind === "ValidatingAdmissionPolicy";
+            const policy = isPolicy ? undefined : policies.get((o.spec as { policyName: string }).policyName);
+            const r = new KubeObject(
+                `${o.metadata.name}-${isPolicy ? "policy" : "binding"}`,
+                withAnnotations(o, args.annotations ?? {}),
+                o.apiVersion,
+                o.kind,
+                {
+                    parent: this,
+                    dependsOn: policy ? [policy] : [],
+                },
+            );
+            if (isPolicy) policies.set(o.metadata.name, r);
         }
         this.policyNames = pulumi.output([...policies.keys()]);
-        this.objectCount = objects.length;
         this.registerOutputs({ policyNames: this.policyNames });
     }
 }

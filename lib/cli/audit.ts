@@ -9,8 +9,8 @@
 import type * as K8s from "@kubernetes/client-node";
 import * as fs from "fs";
 import { InputError, UsageError } from "../core/errors";
-import { dumpDocument, K8sObject } from "../core";
-import { inventoryOf, unsetCodeDefaults, unreadableMessages } from "../images";
+import { K8sObject } from "../core";
+import { inventoryOfObjects, unsetCodeDefaults, unreadableMessages } from "../images";
 import { codeDefaultViolations, mirrorOnlyViolations } from "../check/rules";
 import { Mirror } from "../rewrite/mirror";
 import { expectOnly, mirrorsOf, Outcome, Parsed } from "./args";
@@ -40,8 +40,7 @@ interface Kind {
 
 /** What the audit of a set of objects finds: the same lines `kfstack check` prints. */
 export function auditObjects(objects: K8sObject[], mirrors: Mirror[], source: string): string[] {
-    const text = objects.map((o) => "---\n" + dumpDocument(o)).join("");
-    const inv = inventoryOf(text, source);
+    const inv = inventoryOfObjects(objects);
     return [
         ...mirrorOnlyViolations(inv.findings, mirrors).map((v) => v.message),
         ...codeDefaultViolations(unsetCodeDefaults(inv.documents, inv.findings), mirrors).map((v) => v.message),

@@ -9,9 +9,8 @@ import { admissionCheck, apisCheck, CheckResult, formatChecks, mirrorCheck, stor
 import { K8sObject } from "../core/objects";
 import { readAuthFile } from "../mirror/auth";
 import { verifyImages } from "../mirror/copy";
-import { planStorage } from "../onprem/plan";
-import { preparePlatform } from "../plan";
-import { admissionObjects } from "../check/admission";
+import { planExtras, preparePlatform } from "../plan";
+import { dynamicClassName } from "../onprem/provisioners";
 import { expectOnly, Outcome, Parsed } from "./args";
 import { errorText, loadKubeConfig, servedApis } from "./audit";
 import { renderSettings } from "./render";
@@ -40,19 +39,9 @@ export async function doctorCommand(p: Parsed, live: { progress: (l: string) => 
     let sourceImages: string[] = [];
     await run("render", async () => {
         const prepared = await preparePlatform(settings);
-        const storage = settings.storage
-            ? planStorage(
-                  prepared.apps.flatMap((a) => a.objects),
-                  settings.storage,
-                  settings.mirror,
-              )
-            : undefined;
-        objects = [
-            ...prepared.apps.flatMap((a) => a.objects),
-            ...(settings.admission.enabled ? admissionObjects("kfstack-mirror-only", [settings.mirror], settings.admission) : []),
-            ...(storage ? [storage.staticClass, ...storage.volumes, ...storage.provisioner] : []),
-        ];
-        sourceImages = [...prepared.apps.flatMap((a) => a.sourceImages), ...(storage?.sourceImages ?? [])];
+        const extras = planExtras(settings, prepared);
+        objects = [...prepared.apps.flatMap((a) => a.objects), ...extras.admission, ...extras.storageObjects];
+        sourceImages = extras.sourceImages;
         return { name: "render", ok: true, detail: `${prepared.apps.length} apps, ${objects.length} objects rendered offline` };
     });
     await run("mirror", async () => {
@@ -93,14 +82,8 @@ export async function doctorCommand(p: Parsed, live: { progress: (l: string) => 
         await run("token-request", async () => tokenCheck(served.has("v1 serviceaccounts/token"), settings.transforms.istioJwtPolicy));
         await run("default-storageclass", async () => {
             const classes = (await kc.makeApiClient(k8s.StorageV1Api).listStorageClass()).items as unknown as K8sObject[];
-            const creates =
-                settings.storage?.dynamicDefault && settings.storage.dynamic !== "none"
-                    ? settings.storage.dynamic === "nfs"
-                        ? "nfs-client"
-                        : "local-path"
-                    : settings.eks
-                      ? "gp3"
-                      : undefined;
+            // The default class the stack itself creates: on-prem the dynamic one, on EKS gp3.
+            const creates = settings.storage?.dynamicDefault ? dynamicClassName(settings.storage) : settings.eks ? "gp3" : undefined;
             return storageClassCheck(classes, creates);
         });
     }

@@ -6,9 +6,7 @@
 import * as path from "path";
 import { UsageError } from "../core/errors";
 import { parseSettings, readStackFile, Settings } from "../config";
-import { preparePlatform } from "../plan";
-import { admissionObjects } from "../check/admission";
-import { planStorage } from "../onprem/plan";
+import { planExtras, preparePlatform } from "../plan";
 import { Outcome, Parsed, expectOnly } from "./args";
 import { checkRenderTarget, renderFiles, writeRenderFolder } from "./renderFolder";
 
@@ -47,28 +45,12 @@ export async function renderCommand(p: Parsed): Promise<Outcome> {
     const { settings, hadUsers } = renderSettings(p.flags);
     checkRenderTarget(out); // before the minutes of rendering, not after
     const prepared = await preparePlatform(settings);
-    const admission = settings.admission.enabled
-        ? admissionObjects("kfstack-mirror-only", [settings.mirror], {
-              actions: settings.admission.actions,
-              exemptNamespaces: settings.admission.exemptNamespaces,
-          })
-        : [];
-    const storagePlan = settings.storage
-        ? planStorage(
-              prepared.apps.flatMap((a) => a.objects),
-              settings.storage,
-              settings.mirror,
-          )
-        : undefined;
-    const storage = storagePlan
-        ? [
-              ...storagePlan.provisioner.filter((o) => o.kind === "Namespace"),
-              storagePlan.staticClass,
-              ...storagePlan.volumes,
-              ...storagePlan.provisioner.filter((o) => o.kind !== "Namespace"),
-          ]
-        : [];
-    const files = renderFiles(prepared, settings.mirror, { admission, storage, sourceImages: storagePlan?.sourceImages });
+    const extras = planExtras(settings, prepared);
+    const files = renderFiles(prepared, settings.mirror, {
+        admission: extras.admission,
+        storage: extras.storageObjects,
+        sourceImages: extras.storage?.sourceImages,
+    });
     writeRenderFolder(files, out);
     const objects = prepared.apps.reduce((n, a) => n + a.objects.length, 0);
     const yamlFiles = files.filter((f) => f.name.endsWith(".yaml"));

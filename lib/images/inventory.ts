@@ -42,7 +42,15 @@ export function unreadableMessages(unreadable: readonly UnreadablePayload[], sou
 
 /** Finds every image in a YAML stream. Throws InputError on bad YAML. */
 export function inventoryOf(text: string, source: string): Inventory {
-    const { documents } = parseStream(text, source);
+    return inventoryOfDocuments(parseStream(text, source).documents);
+}
+
+/** The inventory of objects already parsed (a live cluster's, say): no text to dump and parse again. */
+export function inventoryOfObjects(objects: readonly unknown[]): Inventory {
+    return inventoryOfDocuments(objects.map((value, index) => ({ index, chunk: index, line: 0, text: "", value })));
+}
+
+function inventoryOfDocuments(documents: SourceDocument[]): Inventory {
     const findings: Finding[] = [];
     const unreadable: UnreadablePayload[] = [];
     for (const doc of documents) {

@@ -104,11 +104,15 @@ export interface Pair {
 
 /** Source → mirror pairs, by the naming rule; duplicates (same normalised reference) once. */
 export function pairsOf(references: string[], mirror: Mirror): Pair[] {
-    const seen = new Map<string, Pair>();
+    return uniqueReferences(references).map((source) => ({ source, targetName: mirrorName(source, mirror), targetReference: targetReferenceOf(source) }));
+}
+
+/** The references parsed, each normalised reference once, in first-seen order. */
+export function uniqueReferences(references: readonly string[]): ImageReference[] {
+    const seen = new Map<string, ImageReference>();
     for (const r of references) {
-        const source = parseReference(r);
-        if (seen.has(source.normalized)) continue;
-        seen.set(source.normalized, { source, targetName: mirrorName(source, mirror), targetReference: targetReferenceOf(source) });
+        const ref = parseReference(r);
+        if (!seen.has(ref.normalized)) seen.set(ref.normalized, ref);
     }
     return [...seen.values()];
 }
@@ -131,17 +135,17 @@ export function targetString(p: Pair): string {
 }
 
 /** Splits `host/repo` into the host and the repository path. */
-function splitName(name: string): { host: string; repository: string } {
+export function splitName(name: string): { host: string; repository: string } {
     const slash = name.indexOf("/");
     return { host: name.slice(0, slash), repository: name.slice(slash + 1) };
 }
 
-/** Registry clients, one per host, sharing tokens. */
+/** Registry clients, one per host, sharing tokens; the mirror's (if any) speaks `plainHttp`, the others `sourcePlainHttp`. */
 export class Clients {
     private readonly clients = new Map<string, RegistryClient>();
     constructor(
         private readonly access: RegistryAccess,
-        private readonly mirrorHost: string,
+        private readonly mirrorHost: string | undefined,
         private readonly onRetry?: (what: string, e: unknown) => void,
     ) {}
     for(host: string): RegistryClient {
@@ -362,17 +366,22 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
     }
 
     const list = pairs.map((p) => results.get(p.source.normalized)).filter((r): r is ImageResult => r !== undefined);
-    const summary: RunSummary = {
-        results: list,
-        copied: list.filter((r) => r.status === "copied").length,
-        present: list.filter((r) => r.status === "present").length,
-        failed: list.filter((r) => r.status === "failed").length,
+    const summary = summarise(list, bytes, started, resumed);
+    if (summary.failed === 0 && list.length === pairs.length) journal.finish();
+    return summary;
+}
+
+/** A run's summary from its results. */
+export function summarise(results: ImageResult[], bytes: number, started: number, resumed: number): RunSummary {
+    return {
+        results,
+        copied: results.filter((r) => r.status === "copied").length,
+        present: results.filter((r) => r.status === "present").length,
+        failed: results.filter((r) => r.status === "failed").length,
         bytes,
         seconds: (Date.now() - started) / 1000,
         resumed,
     };
-    if (summary.failed === 0 && list.length === pairs.length) journal.finish();
-    return summary;
 }
 
 /** Runs `fn` over the items with at most `limit` at once. */

@@ -19,10 +19,10 @@ import * as path from "path";
 import { pipeline } from "stream/promises";
 import { Readable, Transform } from "stream";
 import { InputError } from "../core/errors";
-import { Mirror, mirrorName } from "../rewrite/mirror";
+import { Mirror } from "../rewrite/mirror";
 import { parseReference } from "../images/reference";
 import { writeTempAuthFile } from "./auth";
-import { Clients, targetReferenceOf, formatBytes, ImageResult, parallel, RegistryAccess, RunSummary, targetString, pairsOf } from "./copy";
+import { Clients, pairsOf, splitName, formatBytes, ImageResult, parallel, RegistryAccess, RunSummary, summarise, targetString, uniqueReferences } from "./copy";
 import { RegistryError } from "./registry";
 import { withRetries, RetryPolicy } from "./retry";
 import { skopeoBinary, skopeoCopy } from "./skopeo";
@@ -93,9 +93,8 @@ export async function exportImages(references: string[], dir: string, options: E
     }
     fs.mkdirSync(path.join(dir, "blobs", "sha256"), { recursive: true });
     writeAtomic(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-    // Pairs give the normalised source references; the mirror part is not used here.
-    const pairs = pairsOf(references, { host: "export.invalid", prefix: "", location: "export.invalid" });
-    const clients = new Clients(options, "export.invalid");
+    const sources = uniqueReferences(references);
+    const clients = new Clients(options, undefined);
     const index = readIndex(dir);
     const named = new Map(index.manifests.map((d) => [d.annotations?.[REF_NAME] ?? "", d]));
     const inflight = new Map<string, Promise<void>>();
@@ -140,18 +139,17 @@ export async function exportImages(references: string[], dir: string, options: E
         return p;
     };
 
-    await parallel(pairs, Math.max(1, options.jobs ?? 4), async (p) => {
-        const source = p.source.normalized;
-        const client = clients.for(p.source.registry);
-        const repo = p.source.repository;
+    await parallel(sources, Math.max(1, options.jobs ?? 4), async (ref) => {
+        const source = ref.normalized;
+        const client = clients.for(ref.registry);
+        const repo = ref.repository;
         try {
             const known = named.get(source);
-            if (known && fs.existsSync(blobPath(dir, known.digest)) && (p.source.digest === undefined || p.source.digest === known.digest)) {
+            if (known && fs.existsSync(blobPath(dir, known.digest)) && (ref.digest === undefined || ref.digest === known.digest)) {
                 results.push({ source, target: dir, status: "present", digest: known.digest });
             } else {
-                const top = await client.getManifest(repo, p.source.digest ?? p.source.tag ?? "latest");
-                if (!top?.body)
-                    throw new RegistryError(`not found at the source (${p.source.registry} has no ${repo}:${p.source.tag ?? p.source.digest})`, false);
+                const top = await client.getManifest(repo, ref.digest ?? ref.tag ?? "latest");
+                if (!top?.body) throw new RegistryError(`not found at the source (${ref.registry} has no ${repo}:${ref.tag ?? ref.digest})`, false);
                 const writeManifest = async (body: Buffer, digest: string): Promise<void> => {
                     const doc = JSON.parse(body.toString("utf8")) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
                     for (const child of doc.manifests ?? []) {
@@ -160,7 +158,7 @@ export async function exportImages(references: string[], dir: string, options: E
                         await writeManifest(m.body, m.digest);
                     }
                     const blobs = [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])];
-                    await Promise.all(blobs.map((b) => fetchBlob(repo, p.source.registry, b.digest, b.size)));
+                    await Promise.all(blobs.map((b) => fetchBlob(repo, ref.registry, b.digest, b.size)));
                     // The manifest last: a manifest in the folder means its blobs are all there.
                     writeAtomic(blobPath(dir, digest), body);
                 };
@@ -175,10 +173,12 @@ export async function exportImages(references: string[], dir: string, options: E
         }
         done++;
         const last = results[results.length - 1];
-        say(`[${done}/${pairs.length}] ${last.status === "failed" ? `FAILED ${source}: ${last.reason}` : `${last.status} ${source}`} — ${formatBytes(bytes)}`);
+        say(
+            `[${done}/${sources.length}] ${last.status === "failed" ? `FAILED ${source}: ${last.reason}` : `${last.status} ${source}`} — ${formatBytes(bytes)}`,
+        );
     });
     await writeChecksums(dir);
-    const order = new Map(pairs.map((p, i) => [p.source.normalized, i]));
+    const order = new Map(sources.map((r, i) => [r.normalized, i]));
     results.sort((a, b) => (order.get(a.source) ?? 0) - (order.get(b.source) ?? 0));
     return summarise(results, bytes, started, 0);
 }
@@ -193,18 +193,6 @@ async function writeChecksums(dir: string): Promise<void> {
     }
     lines.push(`${(await hashFile(path.join(dir, "index.json"))).slice(7)}  index.json`);
     writeAtomic(path.join(dir, CHECKSUMS), lines.join("\n") + "\n");
-}
-
-function summarise(results: ImageResult[], bytes: number, started: number, resumed: number): RunSummary {
-    return {
-        results,
-        copied: results.filter((r) => r.status === "copied").length,
-        present: results.filter((r) => r.status === "present").length,
-        failed: results.filter((r) => r.status === "failed").length,
-        bytes,
-        seconds: (Date.now() - started) / 1000,
-        resumed,
-    };
 }
 
 export interface ImportOptions extends RegistryAccess {
@@ -308,11 +296,9 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
     try {
         const entries = [...images.entries()];
         await parallel(entries, Math.max(1, options.jobs ?? 4), async ([source, d]) => {
-            const ref = parseReference(source);
-            const pair = { source: ref, targetName: mirrorName(ref, mirror), targetReference: targetReferenceOf(ref) };
+            const [pair] = pairsOf([source], mirror);
             const target = targetString(pair);
-            const slash = pair.targetName.indexOf("/");
-            const repository = pair.targetName.slice(slash + 1);
+            const { repository } = splitName(pair.targetName);
             try {
                 const have = await clients.for(mirror.host).headManifest(repository, pair.targetReference);
                 if (have?.digest === d.digest) {

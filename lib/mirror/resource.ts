@@ -8,7 +8,7 @@
 import { parseMirror } from "../rewrite/mirror";
 import { parseReference } from "../images/reference";
 import { AuthMap } from "./auth";
-import { Clients, copyImages, pairsOf, targetString } from "./copy";
+import { Clients, copyImages, pairsOf, splitName, targetString } from "./copy";
 import { Credentials } from "./registry";
 
 /** The resource's inputs. */
@@ -73,7 +73,7 @@ export async function readMirrorDigest(p: MirroredImageProps): Promise<string> {
     const mirror = parseMirror(p.mirror);
     const [pair] = pairsOf([p.source], mirror);
     const clients = new Clients({ plainHttp: p.plainHttp, sourcePlainHttp: p.sourcePlainHttp, auths: authMap(p) }, mirror.host);
-    const repo = pair.targetName.slice(mirror.host.length + 1);
+    const repo = splitName(pair.targetName).repository;
     const info = await clients.for(mirror.host).headManifest(repo, pair.targetReference);
     return info?.digest ?? "";
 }
@@ -97,7 +97,7 @@ export async function deleteImage(s: MirroredImageState): Promise<void> {
     const clients = new Clients({ plainHttp: s.plainHttp, auths: authMap(s) }, mirror.host);
     await clients
         .for(mirror.host)
-        .deleteManifest(pair.targetName.slice(mirror.host.length + 1), s.digest)
+        .deleteManifest(splitName(pair.targetName).repository, s.digest)
         .catch((e: Error) => {
             if (!/HTTP 404/.test(e.message)) throw e;
         });

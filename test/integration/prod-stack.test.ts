@@ -4,46 +4,9 @@
  * to prove nothing is hard-coded to one partition.
  */
 import * as assert from "assert";
-import { useMocks, recordRegistrations, settle, promise, MockOutputs } from "../../harness/mocks";
+import { useMocks, recordRegistrations, settle, promise, awsMocks, MOCK_OIDC_ID } from "../../harness/mocks";
 import { prodConfig } from "../../harness/stacks";
 import { needShared, tempDir } from "../support/helpers";
-
-function mocksFor(partition: string, region: string, suffix: string): { invokes: Record<string, (a: any) => any>; outputs: MockOutputs } {
-    return {
-        invokes: {
-            "aws:index/getPartition:getPartition": () => ({ partition, dnsSuffix: suffix, id: partition, reverseDnsPrefix: "x" }),
-            "aws:index/getRegion:getRegion": () => ({ region, name: region, id: region, endpoint: "x", description: "x" }),
-            "aws:index/getCallerIdentity:getCallerIdentity": () => ({
-                accountId: "123456789012",
-                arn: `arn:${partition}:iam::123456789012:root`,
-                userId: "u",
-                id: "1",
-            }),
-            "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
-                names: [`${region}a`, `${region}b`, `${region}c`],
-                zoneIds: [],
-                id: region,
-                groupNames: [],
-            }),
-            "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
-                userName: "AWS",
-                password: "token",
-                authorizationToken: "x",
-                proxyEndpoint: "x",
-                expiresAt: "x",
-                id: "x",
-            }),
-        },
-        outputs: {
-            "aws:eks/cluster:Cluster": () => ({
-                endpoint: `https://X.${region}.eks.${suffix}`,
-                certificateAuthority: { data: "Q0E=" },
-                identities: [{ oidcs: [{ issuer: `https://oidc.eks.${region}.${suffix}/id/ID` }] }],
-            }),
-            "aws:iam/role:Role": (inputs, name) => ({ arn: `arn:${partition}:iam::123456789012:role/${inputs.name ?? name}`, name: inputs.name ?? name }),
-        },
-    };
-}
 
 for (const [partition, region, suffix] of [
     ["aws-cn", "cn-northwest-1", "amazonaws.com.cn"],
@@ -56,7 +19,7 @@ for (const [partition, region, suffix] of [
         });
 
         it("builds the cluster, the ECR mirror and the platform on the cluster's provider, partition-correct", async () => {
-            const m = mocksFor(partition, region, suffix);
+            const m = awsMocks(partition, region);
             const mocks = useMocks(prodConfig(region, { "kfstack:kustomize": { cacheDir: tempDir("cache") } }), m.invokes, "prod", false, m.outputs);
             const registrations = recordRegistrations();
             const program = require("../../index") as () => Promise<Record<string, unknown>>;
@@ -67,7 +30,7 @@ for (const [partition, region, suffix] of [
             if (partition === "aws-cn") assert.ok(!everything.includes("arn:aws:"), "no arn:aws: anywhere in China");
             else assert.ok(!everything.includes("amazonaws.com.cn") && !everything.includes("arn:aws-cn"), "nothing of China elsewhere");
             assert.equal(outputs.cluster, "kubeflow");
-            assert.equal(outputs.oidcIssuer, `https://oidc.eks.${region}.${suffix}/id/ID`);
+            assert.equal(outputs.oidcIssuer, `https://oidc.eks.${region}.${suffix}/id/${MOCK_OIDC_ID}`);
             assert.equal(outputs.mirror, `123456789012.dkr.ecr.${region}.${suffix}/kubeflow`);
             assert.equal(outputs.mirroredImageCount, 89, "one MirroredImage per image of v1.9.1");
             const repos = mocks.resources.filter((r) => r.type === "aws:ecr/repository:Repository");

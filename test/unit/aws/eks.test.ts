@@ -3,39 +3,9 @@
  * rules behind it.
  */
 import * as assert from "assert";
-import { useMocks, recordRegistrations, settle, promise, MockOutputs } from "../../../harness/mocks";
+import { useMocks, recordRegistrations, settle, promise, awsMocks } from "../../../harness/mocks";
 import { EksCluster, KubeflowIrsa } from "../../../components/aws";
 import { allowsEveryAction, eksKubeconfig, irsaTrustPolicy, kubeflowRoleNames, nodeTrustPolicy, subnetPlan, usableZones } from "../../../lib/aws";
-
-function awsInvokes(partition: "aws" | "aws-cn", region: string) {
-    const suffix = partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
-    return {
-        "aws:index/getPartition:getPartition": () => ({ partition, dnsSuffix: suffix, id: partition, reverseDnsPrefix: "x" }),
-        "aws:index/getRegion:getRegion": () => ({ region, name: region, id: region, endpoint: "x", description: "x" }),
-        "aws:index/getCallerIdentity:getCallerIdentity": () => ({
-            accountId: "123456789012",
-            arn: `arn:${partition}:iam::123456789012:root`,
-            userId: "u",
-            id: "123456789012",
-        }),
-    };
-}
-
-/** What AWS adds to an EKS cluster and a role: the issuer on the partition's suffix, ARNs in the partition. */
-function awsOutputs(partition: string, region: string, suffix: string): MockOutputs {
-    return {
-        "aws:eks/cluster:Cluster": (inputs) => ({
-            endpoint: `https://ABC.gr7.${region}.eks.${suffix}`,
-            certificateAuthority: { data: "Q0E=" },
-            identities: [{ oidcs: [{ issuer: `https://oidc.eks.${region}.${suffix}/id/0123456789ABCDEF` }] }],
-            arn: `arn:${partition}:eks:${region}:123456789012:cluster/${inputs.name}`,
-        }),
-        "aws:iam/role:Role": (inputs, name) => ({ arn: `arn:${partition}:iam::123456789012:role/${inputs.name ?? name}`, name: inputs.name ?? name }),
-        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (inputs) => ({
-            arn: `arn:${partition}:iam::123456789012:oidc-provider/${String(inputs.url).replace("https://", "")}`,
-        }),
-    };
-}
 
 for (const [partition, region, suffix] of [
     ["aws-cn", "cn-northwest-1", "amazonaws.com.cn"],
@@ -43,7 +13,7 @@ for (const [partition, region, suffix] of [
 ] as const) {
     describe(`EksCluster and KubeflowIrsa in ${partition} (${region})`, () => {
         it("builds every ARN and host from the partition, with the reference install's sizes", async () => {
-            const mocks = useMocks({}, awsInvokes(partition, region), "unit", false, awsOutputs(partition, region, suffix));
+            const mocks = useMocks({}, awsMocks(partition, region).invokes, "unit", false, awsMocks(partition, region).outputs);
             const registrations = recordRegistrations();
             const zones = [`${region}a`, `${region}b`, `${region}c`];
             const eks = new EksCluster("eks", { name: "kf", availabilityZones: zones });

@@ -5,7 +5,7 @@
  */
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
-import { useMocks, recordRegistrations, settle, promise } from "../../../harness/mocks";
+import { useMocks, recordRegistrations, settle, promise, awsMocks } from "../../../harness/mocks";
 import { EcrMirror, RegistryMirror, dockerPathProblem } from "../../../components/mirror";
 import { KubeflowPlatform } from "../../../components/kubeflow";
 import { ecrHostProblem, ecrLifecyclePolicy, ecrRepositoriesFor } from "../../../lib/aws";
@@ -23,39 +23,13 @@ const SOURCES = [
     "ghcr.io/dexidp/dex:v2.39.1", // twice: one repository, one image
 ];
 
-function awsInvokes(partition: "aws" | "aws-cn", region: string) {
-    return {
-        "aws:index/getPartition:getPartition": () => ({
-            partition,
-            dnsSuffix: partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com",
-            id: partition,
-            reverseDnsPrefix: "x",
-        }),
-        "aws:index/getRegion:getRegion": () => ({ region, name: region, id: region, endpoint: "x", description: "x" }),
-        "aws:index/getCallerIdentity:getCallerIdentity": () => ({
-            accountId: "123456789012",
-            arn: `arn:${partition}:iam::123456789012:root`,
-            userId: "u",
-            id: "123456789012",
-        }),
-        "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
-            userName: "AWS",
-            password: "ecr-token-secret",
-            authorizationToken: "x",
-            proxyEndpoint: "x",
-            expiresAt: "x",
-            id: "x",
-        }),
-    };
-}
-
 for (const [partition, region, suffix] of [
     ["aws-cn", "cn-northwest-1", "amazonaws.com.cn"],
     ["aws", "us-west-2", "amazonaws.com"],
 ] as const) {
     describe(`EcrMirror in ${partition}`, () => {
         it(`creates a repository per source repository and copies each image after its repository (${suffix})`, async () => {
-            const mocks = useMocks({}, awsInvokes(partition, region), "unit");
+            const mocks = useMocks({}, awsMocks(partition, region).invokes, "unit");
             const registrations = recordRegistrations();
             const registry = `123456789012.dkr.ecr.${region}.${suffix}/kubeflow`;
             const mirror = new EcrMirror("mirror", { registry, sourceImages: SOURCES, protect: true });
