@@ -73,7 +73,7 @@ export = async () => {
                           adminPolicies: settings.eks.kfAdminPolicies,
                           userPolicies: settings.eks.kfUserPolicies,
                           // The service accounts live in the platform's kubeflow namespace.
-                          serviceAccountsAfter: [platform],
+                          serviceAccountsAfter: platform.done,
                       },
                       { providers: { kubernetes: provider } },
                   )

@@ -38,6 +38,14 @@ export interface EngineOptions {
     readonly backend?: string;
     /** Save the state after every step, as people's stacks do. @default false (only the final state) */
     readonly checkpoints?: boolean;
+    /**
+     * Keep the CLI's automatic log (v3.259.0 writes every engine RPC, payloads included, gzip'd to
+     * `$PULUMI_HOME/logs`: https://github.com/pulumi/pulumi/pull/23731). For a platform's 7 MB of
+     * CRD schemas that is half of the CLI's CPU in an `up`; v3.259.0 has no switch for it, so the
+     * harness puts a file where the folder would go and the CLI runs without it (see README,
+     * "Large stacks"). @default false
+     */
+    readonly automaticLog?: boolean;
     /** More environment for the engine and its plugins. @default {} */
     readonly env?: Record<string, string>;
 }
@@ -57,6 +65,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     const state = path.join(dir, "state");
     fs.mkdirSync(home);
     fs.mkdirSync(state);
+    if (!options.automaticLog) withoutAutomaticLog(home);
     const env: Record<string, string> = {
         PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
         PULUMI_HOME: home,
@@ -91,6 +100,17 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
             fs.rmSync(dir, { recursive: true, force: true });
         },
     };
+}
+
+/**
+ * Makes the Pulumi CLI skip its automatic log under `pulumiHome`: a file where its `logs` folder
+ * would be makes the log's set-up fail, which the CLI reports only at `-v` and carries on
+ * (pkg/cmd/pulumi/pulumi.go: "automatic logging unavailable"). `pulumi logs` has nothing to show then.
+ */
+export function withoutAutomaticLog(pulumiHome: string): void {
+    const logs = path.join(pulumiHome, "logs");
+    fs.rmSync(logs, { recursive: true, force: true });
+    fs.writeFileSync(logs, "kfstack: the Pulumi CLI's automatic log is off for this PULUMI_HOME (see kfstack's README)\n");
 }
 
 /** What one preview or update did to each resource, from the engine's own events. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K8sObject, objectKey, typeToken } from "../../lib/core";
-import { planApp, registrationOrder, withoutDroppedEmpties } from "../../lib/plan";
+import { closingObject, planApp, registrationOrder, withoutDroppedEmpties } from "../../lib/plan";
 
 /** The logical name of an object inside an app: unique per type in a stack. */
 export function objectName(app: string, o: K8sObject): string {
@@ -27,7 +27,10 @@ export interface KubeflowAppArgs {
     readonly images: readonly string[];
     /** sha256 of the final manifests. */
     readonly digest: string;
-    /** Apps (components) this one must come after. @default [] */
+    /**
+     * What every object waits for: the `closing` objects of the apps this one comes after, and the
+     * mirror's images of this app. @default []
+     */
     readonly dependsOn?: pulumi.Resource[];
     /** Replaces an object's inputs (a ConfigMap whose data comes from secrets, say); by object key. Fields may be Outputs. @default none */
     readonly overrides?: ReadonlyMap<string, Record<string, pulumi.Input<any>>>;
@@ -39,6 +42,11 @@ export interface KubeflowAppArgs {
  * A Kubeflow kustomize app: every object its own resource, CRDs before the
  * objects that use them, namespaces before what lives in them, webhooks after
  * the workloads that serve them.
+ *
+ * One object closes the app (`closing`: the last one that nothing in the app depends on) and
+ * waits for all the others; the apps that come after wait for that one object. (With Pulumi,
+ * depending on a component is depending on each of its children: for v1.9.1 that was 51,000
+ * dependency edges, 7 MB of the state's 21 MB, sent and stored on every update.)
  */
 export class KubeflowApp extends pulumi.ComponentResource {
     /** Sorted images the app pulls. */
@@ -51,26 +59,36 @@ export class KubeflowApp extends pulumi.ComponentResource {
     public readonly resources: ReadonlyMap<string, KubeObject>;
     /** Each object's dependencies inside the app, by key. */
     public readonly dependencies: ReadonlyMap<string, string[]>;
+    /** The object registered after every other object of the app: what later apps wait for. Undefined for an app without objects. */
+    public readonly closing: KubeObject | undefined;
 
     constructor(name: string, args: KubeflowAppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kfstack:kubeflow:App", name, {}, opts);
         const plan = planApp([...args.objects]);
+        // The closing object last (nothing in the app depends on it), after the app's other loose
+        // ends (objects nothing depends on): through them, after every object of the app.
+        const planned = registrationOrder(args.objects, plan);
+        const closing = closingObject(planned, plan);
+        const order = [...planned.filter((o) => o !== closing), ...(closing ? [closing] : [])];
+        const needed = new Set([...plan.values()].flat());
+        const looseEnds = planned.filter((o) => o !== closing && !needed.has(objectKey(o))).map(objectKey);
         const resources = new Map<string, KubeObject>();
         // Each object after every object it needs (the order is computed in lib/plan), so
         // its dependencies are registered already; the provider comes through `parent`.
-        for (const o of registrationOrder(args.objects, plan)) {
+        for (const o of order) {
             const key = objectKey(o);
-            const deps = (plan.get(key) ?? []).map((d) => resources.get(d) as KubeObject);
+            const inApp = [...(plan.get(key) ?? []), ...(o === closing ? looseEnds : [])].map((d) => resources.get(d) as KubeObject);
             const base = (args.overrides?.get(key) ?? o) as K8sObject;
             const inputs = withAnnotations(withoutDroppedEmpties(base), args.annotations ?? {});
             const r = new KubeObject(objectName(name, o), inputs, o.apiVersion, o.kind, {
                 parent: this,
-                dependsOn: [...deps, ...(args.dependsOn ?? [])],
+                dependsOn: [...inApp, ...(args.dependsOn ?? [])],
             });
             resources.set(key, r);
         }
         this.resources = resources;
         this.dependencies = plan;
+        this.closing = closing ? resources.get(objectKey(closing)) : undefined;
         this.images = pulumi.output([...args.images]);
         this.objectCount = pulumi.output(args.objects.length);
         this.manifestDigest = pulumi.output(args.digest);

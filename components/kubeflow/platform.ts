@@ -49,11 +49,20 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
     public readonly appDigests: pulumi.Output<Record<string, string>>;
     /** Every image the platform pulls, sorted. */
     public readonly images: pulumi.Output<string[]>;
+    /** What waiting for the whole platform means: the closing objects of the apps no other app waits for. */
+    public readonly done: pulumi.Resource[];
 
     constructor(name: string, args: KubeflowPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kfstack:kubeflow:Platform", name, {}, opts);
         const apps = new Map<string, KubeflowApp>();
         const users = args.users ?? [];
+        // What waiting for an app means: waiting for its closing object (which waits for the rest
+        // of the app and for the app's own dependencies), or for an app without objects, for its dependencies.
+        const waitFor = (appName: string): pulumi.Resource[] => {
+            const closing = apps.get(appName)?.closing;
+            if (closing) return [closing];
+            return (args.prepared.apps.find((p) => p.name === appName)?.dependsOn ?? []).flatMap(waitFor);
+        };
         for (const app of args.prepared.apps) {
             const imageDeps = imagesOf(app.sourceImages, args.mirroredImages);
             if (args.mirroredImages) pulumi.log.info(`${app.name}: waits for ${imageDeps.length} mirrored image(s)`, this);
@@ -82,7 +91,7 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
                         objects: app.objects,
                         images: app.images,
                         digest: app.digest,
-                        dependsOn: [...app.dependsOn.map((d) => apps.get(d)).filter((a): a is KubeflowApp => a !== undefined), ...imageDeps],
+                        dependsOn: [...new Set(app.dependsOn.flatMap(waitFor)), ...imageDeps],
                         overrides,
                         annotations: args.annotations,
                     },
@@ -92,6 +101,8 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
         }
         for (const w of args.prepared.warnings) pulumi.log.warn(w, this);
         this.apps = apps;
+        const awaited = new Set(args.prepared.apps.flatMap((a) => a.dependsOn));
+        this.done = [...new Set(args.prepared.apps.filter((a) => !awaited.has(a.name)).flatMap((a) => waitFor(a.name)))];
         this.appDigests = pulumi.output(Object.fromEntries(args.prepared.apps.map((a) => [a.name, a.digest])));
         this.images = pulumi.output([...new Set(args.prepared.apps.flatMap((a) => a.images))].sort());
         this.registerOutputs({ appDigests: this.appDigests, images: this.images });

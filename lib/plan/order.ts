@@ -97,6 +97,16 @@ export function registrationOrder(objects: readonly K8sObject[], plan: ReadonlyM
     return out;
 }
 
+/**
+ * The object that closes an app, given its registration order and in-app plan: the last object
+ * that nothing in the app depends on. Registered after every other object of the app and
+ * waiting for all of them, it is what the apps that come after wait for.
+ */
+export function closingObject(order: readonly K8sObject[], plan: ReadonlyMap<string, readonly string[]>): K8sObject | undefined {
+    const needed = new Set([...plan.values()].flat());
+    return order.filter((o) => !needed.has(objectKey(o))).pop();
+}
+
 /** What an app provides and uses, for ordering apps. */
 export interface AppFacts {
     readonly name: string;

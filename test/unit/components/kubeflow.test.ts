@@ -62,12 +62,53 @@ describe("KubeflowPlatform and KubeflowApp components", () => {
         ]);
         const urn = (name: string) => registrations.find((r) => r.name === name)?.urn as string;
         const deps = (name: string) => registrations.find((r) => r.name === name)?.dependencies ?? [];
-        assert.ok(deps("kf-gadget-kubeflow/w").includes(urn("kf-widgets-widgets.example.com")), "the CR depends on its CRD in the other app");
-        assert.ok(deps("kf-gadget-kubeflow/w").includes(urn("kf-widgets-kubeflow")), "and on the Namespace");
+        // The other app is closed by its last loose end (the Namespace), which waits for the rest of it (the CRD):
+        // the CR waits for that one object, and so for its CRD and its Namespace.
+        assert.deepStrictEqual(deps("kf-widgets-kubeflow"), [urn("kf-widgets-widgets.example.com")], "the closing object waits for the app's other objects");
+        assert.deepStrictEqual(deps("kf-gadget-kubeflow/w"), [urn("kf-widgets-kubeflow")], "the CR waits for the other app's closing object only");
+        assert.deepStrictEqual(
+            [...deps("kf-gadget-kubeflow/s")].sort(),
+            [urn("kf-widgets-kubeflow"), urn("kf-gadget-kubeflow/w")].sort(),
+            "the Secret closes its app: after the CR, and like every object of the app, after the other app",
+        );
         assert.deepStrictEqual(deps("kf-widgets-widgets.example.com"), [], "the first app waits for nothing");
+        assert.strictEqual(platform.apps.get("widgets")?.closing, platform.apps.get("widgets")?.resources.get("v1/Namespace//kubeflow"));
         const app = platform.apps.get("gadget")!;
         assert.strictEqual(await promise(app.objectCount), 2);
         assert.strictEqual(await promise(app.manifestDigest), manifestDigest([widget, secret]));
+    });
+});
+
+describe("waiting for an app", () => {
+    it("is waiting for its closing object; an app without objects hands on its own dependencies; `done` is the last apps' closing objects", async () => {
+        const cm = (name: string): K8sObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "kubeflow" } });
+        const app = (name: string, objects: K8sObject[], dependsOn: string[]) => ({
+            name,
+            objects,
+            dependsOn,
+            images: [],
+            sourceImages: [],
+            digest: manifestDigest(objects),
+            cached: true,
+        });
+        useMocks({}, {}, "unit");
+        const registrations = recordRegistrations();
+        const platform = new KubeflowPlatform("kf", {
+            prepared: {
+                apps: [app("a", [ns, cm("a1"), cm("a2")], []), app("empty", [], ["a"]), app("c", [cm("c1")], ["empty"]), app("d", [cm("d1")], ["a"])],
+                warnings: [],
+                transforms: new Map(),
+            },
+        });
+        await settle();
+        const urn = (name: string) => registrations.find((r) => r.name === name)?.urn as string;
+        const deps = (name: string) => [...(registrations.find((r) => r.name === name)?.dependencies ?? [])].sort();
+        // In app a the ConfigMaps wait for the Namespace; a2 closes the app and waits for the other loose end, a1.
+        assert.deepStrictEqual(deps("kf-a-kubeflow/a2"), [urn("kf-a-kubeflow"), urn("kf-a-kubeflow/a1")].sort());
+        assert.deepStrictEqual(deps("kf-c-kubeflow/c1"), [urn("kf-a-kubeflow/a2")], "through the empty app to a's closing object");
+        assert.deepStrictEqual(deps("kf-d-kubeflow/d1"), [urn("kf-a-kubeflow/a2")]);
+        assert.strictEqual(platform.apps.get("empty")?.closing, undefined);
+        assert.deepStrictEqual((await Promise.all(platform.done.map((r) => promise(r.urn)))).sort(), [urn("kf-c-kubeflow/c1"), urn("kf-d-kubeflow/d1")].sort());
     });
 });
 

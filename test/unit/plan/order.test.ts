@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { planApps, planApp, dedupe, topoOrder, phaseOf, registrationOrder } from "../../../lib/plan";
+import { planApps, planApp, dedupe, topoOrder, phaseOf, registrationOrder, closingObject } from "../../../lib/plan";
 import { K8sObject, objectKey } from "../../../lib/core";
 
 const obj = (apiVersion: string, kind: string, name: string, namespace?: string, extra: object = {}): K8sObject => ({
@@ -110,6 +110,28 @@ describe("registration order inside an app", () => {
             for (const [key, deps] of plan) for (const d of deps) assert.ok(order.indexOf(d) < order.indexOf(key), `seed ${seed}: ${key} after ${d}`);
             assert.ok(order.indexOf(objectKey(n)) < order.indexOf(objectKey(y)), `seed ${seed}: y after its Namespace`);
         }
+    });
+
+    it("closes an app with an object nothing depends on, from which every object is reached, for any input order", () => {
+        for (let seed = 1; seed <= 200; seed++) {
+            const input = shuffled(all, seed);
+            const plan = planApp(input);
+            const closing = closingObject(registrationOrder(input, plan), plan);
+            assert.ok(closing, `seed ${seed}: an app with objects has a closing object`);
+            const key = objectKey(closing);
+            assert.ok(![...plan.values()].some((deps) => deps.includes(key)), `seed ${seed}: nothing in the app depends on ${key}`);
+            // What the component gives it: its own dependencies and the other loose ends; through them, everything.
+            const needed = new Set([...plan.values()].flat());
+            const reached = new Set<string>();
+            const walk = (k: string) => {
+                if (reached.has(k)) return;
+                reached.add(k);
+                for (const d of plan.get(k) ?? []) walk(d);
+            };
+            for (const o of input) if (!needed.has(objectKey(o))) walk(objectKey(o));
+            assert.strictEqual(reached.size, all.length, `seed ${seed}: every object is behind a loose end`);
+        }
+        assert.strictEqual(closingObject([], new Map()), undefined);
     });
 
     it("keeps the app's own order where nothing depends on anything", () => {
