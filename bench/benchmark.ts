@@ -103,8 +103,9 @@ function engineBench(): void {
         `kubeflow/manifests v1.9.1, the dev stack (${f.kubectl.objects} objects), each run from empty on a fresh local control plane of the same build`,
         `(etcd, kube-apiserver, kube-controller-manager v1.34.4 on 127.0.0.1; no kubelet: waits for pods skipped everywhere), the Pulumi CLI v3.259.0`,
         `and the Kubernetes provider 4.25.0 built from Go modules, state in a local file backend saved once at the end of each operation (\`PULUMI_SKIP_CHECKPOINTS\`,`,
-        `as in the e2e suite: with a checkpoint after every step, the file backend rewrites 7 MB of state 600 times and \`up\` alone took over 4 min here).`,
-        `One run each, ${os.cpus().length} cores, measured ${new Date().toISOString().slice(0, 10)}.`,
+        `as in the e2e suite: with a checkpoint after every step, the file backend rewrites the whole state 600 times and \`up\` alone took over 4 min here).`,
+        `Every Pulumi run, kfstack's and the Directory's alike, with the CLI's automatic log off (the harness's default, see README "Large stacks");`,
+        `kfstack's \`up\` with it on (the CLI's default) is measured too. One run each, ${os.cpus().length} cores, measured ${new Date().toISOString().slice(0, 10)}.`,
         ``,
         `| what | kfstack (pulumi) s | peer | peer s | kfstack / peer | target |`,
         `| --- | ---: | --- | ---: | ---: | --- |`,
@@ -112,7 +113,13 @@ function engineBench(): void {
         `| up from empty | ${s(f.kfstack.upMs)} | the render's \`apply.sh\` | ${s(f.kubectl.applyMs)} | ${(f.kfstack.upMs / f.kubectl.applyMs).toFixed(2)}× | ≤ 2×: ${f.kfstack.upMs <= 2 * f.kubectl.applyMs ? "met" : "not met"} |`,
         `| preview --refresh | ${s(f.kfstack.refreshMs)} | | | | |`,
         `| preview from empty | ${s(f.kfstack.firstPreviewMs ?? NaN)} | \`kustomize.v2.Directory\` | ${s(f.directory.previewMs)} | ${((f.kfstack.firstPreviewMs ?? NaN) / f.directory.previewMs).toFixed(2)}× | faster: ${(f.kfstack.firstPreviewMs ?? Infinity) < f.directory.previewMs ? "met" : "not met"} |`,
-        `| up from empty | ${s(f.kfstack.upMs)} | \`kustomize.v2.Directory\` | ${s(f.directory.upMs)} | ${(f.kfstack.upMs / f.directory.upMs).toFixed(2)}× | faster: ${f.kfstack.upMs < f.directory.upMs ? "met" : "not met"} |`,
+        `| up from empty, median of ${f.kfstack.upRuns.length} (${f.kfstack.upRuns.map(s).join(", ")} / ${f.directory.upRuns.map(s).join(", ")}) | ${s(f.kfstack.upMedianMs)} | \`kustomize.v2.Directory\` | ${s(f.directory.upMedianMs)} | ${(f.kfstack.upMedianMs / f.directory.upMedianMs).toFixed(2)}× | faster: ${f.kfstack.upMedianMs < f.directory.upMedianMs ? "met" : "not met"} |`,
+        `| up from empty, the CLI's automatic log on | ${s(f.kfstack.upWithAutomaticLogMs)} | the render's \`apply.sh\` | ${s(f.kubectl.applyMs)} | ${(f.kfstack.upWithAutomaticLogMs / f.kubectl.applyMs).toFixed(2)}× | (≤ 2×: ${f.kfstack.upWithAutomaticLogMs <= 2 * f.kubectl.applyMs ? "met" : "not met"}) |`,
+        ``,
+        `State after the up: kfstack ${f.kfstack.state.resources} resources, ${(f.kfstack.state.stateBytes / 1e6).toFixed(1)} MB, ${f.kfstack.state.edges} dependency edges` +
+            (f.directory.state
+                ? `; \`kustomize.v2.Directory\` ${f.directory.state.resources} resources, ${(f.directory.state.stateBytes / 1e6).toFixed(1)} MB, ${f.directory.state.edges} dependency edges.`
+                : "."),
         ``,
         ...(f.kubectl.applyErrors.length > 0
             ? [
@@ -128,7 +135,7 @@ function engineBench(): void {
             : []),
         `What each preview from empty shows: kfstack ${f.kfstack.firstPreviewShows} (every object its own resource, under one component per app,`,
         `every image under the mirror); \`kustomize.v2.Directory\` ${f.directory.previewShows} (the release as published: public images,`,
-        `and for its up, webhooks that no pod serves refuse what they intercept${f.directory.upFailed ? ": its up failed part-way, its time is up to the failure" : ""}).`,
+        `given the same webhook failure policy as kfstack's test stack through a Pulumi transform${f.directory.upFailed ? `; its up failed part-way, its time is up to the failure: ${f.directory.upError.slice(0, 200)}` : ""}).`,
         ``,
     ].join("\n");
     process.stdout.write(table + "\n");

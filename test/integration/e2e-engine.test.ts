@@ -129,6 +129,12 @@ describe("e2e: the real Pulumi engine on the dev stack (kubeflow v1.9.1)", funct
         const up = await engine!.stack.up({ onOutput: (l) => log(l) });
         assert.strictEqual(up.summary.result, "succeeded");
         assert.strictEqual(Number(up.outputs.objectCount.value), objectCount, "the program's own count");
+        // The CLI ran without its automatic log (the harness's default), and the state names each
+        // app's closing object, not each of its objects, as what later apps wait for.
+        assert.ok(fs.statSync(path.join(engine!.env.PULUMI_HOME, "logs")).isFile(), "no automatic log folder");
+        const state = (await engine!.stack.exportStack()).deployment.resources as { dependencies?: string[] }[];
+        const edges = state.reduce((n, r) => n + (r.dependencies ?? []).length, 0);
+        assert.ok(edges < 6 * state.length, `${edges} dependency edges for ${state.length} resources`);
         const ui = live(["get", "deployment", "ml-pipeline-ui", "-n", "kubeflow", "-o", "json"]).json;
         assert.ok(ui.spec.template.spec.containers[0].image.startsWith(`${MIRROR}/`), "images come from the mirror");
         assert.strictEqual(live(["get", "profile", "kubeflow-user-example-com", "-o", "json"]).json.spec.owner.name, "user@example.com");

@@ -25,6 +25,8 @@ function pulumiStep(w: Workflow): { job: Workflow["jobs"][string]; step: Step } 
     assert.ok(step, "a pulumi/actions step");
     const setup = job.steps.findIndex((s) => s.run?.includes("scripts/setup.sh"));
     assert.ok(setup >= 0 && setup < job.steps.indexOf(step), "setup (build, policy bundle) before pulumi");
+    const noLog = job.steps.findIndex((s) => /rm -rf ~\/\.pulumi\/logs && touch ~\/\.pulumi\/logs/.test(s.run ?? ""));
+    assert.ok(noLog >= 0 && noLog < job.steps.indexOf(step), "the CLI's automatic log off before pulumi");
     return { job, step };
 }
 
