@@ -23,16 +23,18 @@ const widget: K8sObject = {
 } as any;
 const secret: K8sObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "kubeflow" }, stringData: { token: "t" } } as any;
 
+/** A prepared app of these objects, after those apps, without images. */
+const app = (name: string, objects: K8sObject[], dependsOn: string[] = []) => ({
+    name,
+    objects,
+    dependsOn,
+    images: [],
+    sourceImages: [],
+    digest: manifestDigest(objects),
+    cached: true,
+});
+
 function prepared(): PreparedPlatform {
-    const app = (name: string, objects: K8sObject[], dependsOn: string[] = []) => ({
-        name,
-        objects,
-        dependsOn,
-        images: [],
-        sourceImages: [],
-        digest: manifestDigest(objects),
-        cached: true,
-    });
     return { apps: [app("widgets", [crd, ns]), app("gadget", [widget, secret], ["widgets"])], warnings: [], transforms: new Map() };
 }
 
@@ -82,15 +84,6 @@ describe("KubeflowPlatform and KubeflowApp components", () => {
 describe("waiting for an app", () => {
     it("is waiting for its closing object; an app without objects hands on its own dependencies; `done` is the last apps' closing objects", async () => {
         const cm = (name: string): K8sObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "kubeflow" } });
-        const app = (name: string, objects: K8sObject[], dependsOn: string[]) => ({
-            name,
-            objects,
-            dependsOn,
-            images: [],
-            sourceImages: [],
-            digest: manifestDigest(objects),
-            cached: true,
-        });
         useMocks({}, {}, "unit");
         const registrations = recordRegistrations();
         const platform = new KubeflowPlatform("kf", {
@@ -122,8 +115,11 @@ describe("KubeflowApp registration order", () => {
         const mocks = useMocks({}, {}, "unit");
         const registrations = recordRegistrations();
         const provider = new k8s.Provider("k8s", {});
-        const app = { name: "a", objects: [webhook, x, y, n], dependsOn: [], images: [], sourceImages: [], digest: manifestDigest([]), cached: true };
-        new KubeflowPlatform("kf", { prepared: { apps: [app], warnings: [], transforms: new Map() } }, { providers: { kubernetes: provider } });
+        new KubeflowPlatform(
+            "kf",
+            { prepared: { apps: [app("a", [webhook, x, y, n])], warnings: [], transforms: new Map() } },
+            { providers: { kubernetes: provider } },
+        );
         await settle();
         const urn = (name: string) => registrations.find((r) => r.name === name)?.urn as string;
         const deps = (name: string) => registrations.find((r) => r.name === name)?.dependencies ?? [];
