@@ -16,8 +16,8 @@ export interface KubeflowIrsaArgs {
     /** @default "kubeflow" */
     readonly namespace?: string;
     /**
-     * What the service accounts wait for: the platform that creates their namespace (a
-     * component's `dependsOn` does not reach its children). @default none
+     * What the service accounts wait for: the platform that creates their namespace, as
+     * `KubeflowPlatform.done` (a component's `dependsOn` does not reach its children). @default none
      */
     readonly serviceAccountsAfter?: pulumi.Resource[];
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K8sObject, objectKey, typeToken } from "../../lib/core";
-import { closingObject, planApp, registrationOrder, withoutDroppedEmpties } from "../../lib/plan";
+import { looseEnds, planApp, registrationOrder, withoutDroppedEmpties } from "../../lib/plan";
 
 /** The logical name of an object inside an app: unique per type in a stack. */
 export function objectName(app: string, o: K8sObject): string {
@@ -68,16 +68,16 @@ export class KubeflowApp extends pulumi.ComponentResource {
         // The closing object last (nothing in the app depends on it), after the app's other loose
         // ends (objects nothing depends on): through them, after every object of the app.
         const planned = registrationOrder(args.objects, plan);
-        const closing = closingObject(planned, plan);
+        const ends = looseEnds(planned, plan);
+        const closing = ends.pop();
         const order = [...planned.filter((o) => o !== closing), ...(closing ? [closing] : [])];
-        const needed = new Set([...plan.values()].flat());
-        const looseEnds = planned.filter((o) => o !== closing && !needed.has(objectKey(o))).map(objectKey);
+        const otherEnds = ends.map(objectKey);
         const resources = new Map<string, KubeObject>();
         // Each object after every object it needs (the order is computed in lib/plan), so
         // its dependencies are registered already; the provider comes through `parent`.
         for (const o of order) {
             const key = objectKey(o);
-            const inApp = [...(plan.get(key) ?? []), ...(o === closing ? looseEnds : [])].map((d) => resources.get(d) as KubeObject);
+            const inApp = [...(plan.get(key) ?? []), ...(o === closing ? otherEnds : [])].map((d) => resources.get(d) as KubeObject);
             const base = (args.overrides?.get(key) ?? o) as K8sObject;
             const inputs = withAnnotations(withoutDroppedEmpties(base), args.annotations ?? {});
             const r = new KubeObject(objectName(name, o), inputs, o.apiVersion, o.kind, {

@@ -97,14 +97,18 @@ export function registrationOrder(objects: readonly K8sObject[], plan: ReadonlyM
     return out;
 }
 
+/** The objects of an app that nothing in the app depends on, in registration order: every object is behind one of them. */
+export function looseEnds(order: readonly K8sObject[], plan: ReadonlyMap<string, readonly string[]>): K8sObject[] {
+    const needed = new Set([...plan.values()].flat());
+    return order.filter((o) => !needed.has(objectKey(o)));
+}
+
 /**
- * The object that closes an app, given its registration order and in-app plan: the last object
- * that nothing in the app depends on. Registered after every other object of the app and
- * waiting for all of them, it is what the apps that come after wait for.
+ * The object that closes an app: its last loose end. Registered after the other loose ends (and
+ * so after every object of the app), it is what the apps that come after wait for.
  */
 export function closingObject(order: readonly K8sObject[], plan: ReadonlyMap<string, readonly string[]>): K8sObject | undefined {
-    const needed = new Set([...plan.values()].flat());
-    return order.filter((o) => !needed.has(objectKey(o))).pop();
+    return looseEnds(order, plan).pop();
 }
 
 /** What an app provides and uses, for ordering apps. */

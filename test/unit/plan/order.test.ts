@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { planApps, planApp, dedupe, topoOrder, phaseOf, registrationOrder, closingObject } from "../../../lib/plan";
+import { planApps, planApp, dedupe, topoOrder, phaseOf, registrationOrder, closingObject, looseEnds } from "../../../lib/plan";
 import { K8sObject, objectKey } from "../../../lib/core";
 
 const obj = (apiVersion: string, kind: string, name: string, namespace?: string, extra: object = {}): K8sObject => ({
@@ -121,14 +121,24 @@ describe("registration order inside an app", () => {
             const key = objectKey(closing);
             assert.ok(![...plan.values()].some((deps) => deps.includes(key)), `seed ${seed}: nothing in the app depends on ${key}`);
             // What the component gives it: its own dependencies and the other loose ends; through them, everything.
+            const ends = looseEnds(registrationOrder(input, plan), plan);
+            assert.strictEqual(ends[ends.length - 1], closing, `seed ${seed}: the last loose end`);
             const needed = new Set([...plan.values()].flat());
+            assert.deepStrictEqual(
+                ends.map(objectKey).sort(),
+                input
+                    .map(objectKey)
+                    .filter((k) => !needed.has(k))
+                    .sort(),
+                `seed ${seed}: exactly what nothing needs`,
+            );
             const reached = new Set<string>();
             const walk = (k: string) => {
                 if (reached.has(k)) return;
                 reached.add(k);
                 for (const d of plan.get(k) ?? []) walk(d);
             };
-            for (const o of input) if (!needed.has(objectKey(o))) walk(objectKey(o));
+            for (const o of ends) walk(objectKey(o));
             assert.strictEqual(reached.size, all.length, `seed ${seed}: every object is behind a loose end`);
         }
         assert.strictEqual(closingObject([], new Map()), undefined);
