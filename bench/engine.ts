@@ -17,20 +17,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as auto from "@pulumi/pulumi/automation";
 import { startCluster, Cluster } from "../harness/apiserver";
 import { startEngine } from "../harness/engine";
-import { devConfig } from "../harness/stacks";
+import { engineConfig, nodelessDevConfig } from "../harness/stacks";
 import { CLI, TREE_191 } from "../harness/paths";
 
 const since = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e6;
 
 /** Ups of kfstack and of the Directory compared (the first of each is the one of the full runs). */
 const UP_RUNS = 3;
-
-/** The dev stack for a control plane without nodes (as the e2e suite runs it). */
-function stackConfig(): Record<string, string> {
-    const dev = devConfig();
-    const transforms = { ...JSON.parse(dev["kfstack:transforms"]), webhookFailurePolicy: "Ignore" };
-    return { ...dev, "kfstack:transforms": JSON.stringify(transforms), "kfstack:skipAwait": "true" };
-}
 
 async function withCluster<T>(run: (c: Cluster) => Promise<T>): Promise<T> {
     const cluster = await startCluster({ controllers: true });
@@ -45,7 +38,7 @@ async function withCluster<T>(run: (c: Cluster) => Promise<T>): Promise<T> {
 async function kubectlPeer(): Promise<{ applyMs: number; diffMs: number; objects: number; diffErrors: string[]; applyErrors: string[] }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-bench-kubectl-"));
     try {
-        const config = stackConfig();
+        const config = nodelessDevConfig();
         const stack = path.join(dir, "Pulumi.bench.yaml");
         const parsed = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, /^[[{]/.test(v) ? JSON.parse(v) : v]));
         delete parsed["kfstack:users"]; // render applies no secrets
@@ -88,12 +81,7 @@ async function stateFacts(stack: auto.Stack): Promise<{ stateBytes: number; edge
     return { stateBytes: JSON.stringify(d).length, edges: resources.reduce((n, r) => n + (r.dependencies ?? []).length, 0), resources: resources.length };
 }
 
-function kfstackConfig(): Record<string, auto.ConfigValue> {
-    // The test stack's volumes are not protected, so that destroy ends the run.
-    const config = stackConfig();
-    config["kfstack:storage"] = JSON.stringify({ ...JSON.parse(config["kfstack:storage"]), protect: false });
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v, secret: k === "kfstack:users" }]));
-}
+const kfstackConfig = () => engineConfig(nodelessDevConfig());
 
 /** One `up` from empty on a fresh control plane (then destroyed): its time. */
 async function upOnce(program: auto.PulumiFn, config: Record<string, auto.ConfigValue>, automaticLog = false): Promise<number> {

@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as jsyaml from "js-yaml";
+import * as auto from "@pulumi/pulumi/automation";
 import { ROOT, TREE_191 } from "./paths";
 import { partitionOfRegion } from "../lib/aws";
 
@@ -15,6 +16,26 @@ export function devConfig(overrides: Record<string, unknown> = {}): Record<strin
     const users = config["kfstack:users"] as { email: string }[];
     config["kfstack:users"] = users.map((u) => ({ ...u, password: PASSWORD }));
     return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/**
+ * The dev stack for a control plane without nodes, as the e2e suite and the benchmark run it: no
+ * waits for pods (`skipAwait`), webhooks that no pod serves ignored, and volumes not protected
+ * (a test stack must be destroyable; people's volumes are protected by default).
+ */
+export function nodelessDevConfig(): Record<string, string> {
+    const dev = devConfig();
+    return {
+        ...dev,
+        "kfstack:transforms": JSON.stringify({ ...JSON.parse(dev["kfstack:transforms"]), webhookFailurePolicy: "Ignore" }),
+        "kfstack:storage": JSON.stringify({ ...JSON.parse(dev["kfstack:storage"]), protect: false }),
+        "kfstack:skipAwait": "true",
+    };
+}
+
+/** A stack config for the Automation API: each value as given, the users (with their passwords) secret. */
+export function engineConfig(config: Record<string, string>): Record<string, auto.ConfigValue> {
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v, secret: k === "kfstack:users" }]));
 }
 
 /**

@@ -11,10 +11,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
-import * as auto from "@pulumi/pulumi/automation";
 import { startCluster, clusterBinariesPresent, Cluster } from "../../harness/apiserver";
 import { startEngine, enginePresent, recordSteps, urnName, urnType, Engine } from "../../harness/engine";
-import { devConfig } from "../../harness/stacks";
+import { engineConfig, nodelessDevConfig } from "../../harness/stacks";
 import { ROOT } from "../../harness/paths";
 import { admissionObjects } from "../../lib/check";
 import { parseSettings, kfstackConfig } from "../../lib/config";
@@ -24,21 +23,6 @@ import { needShared } from "../support/helpers";
 
 const POLICY = { policyPacks: [path.join(ROOT, "policies")], policyPackConfigs: [path.join(ROOT, "policies", "config.dev.json")] };
 const MIRROR = "registry.local:5000/kubeflow";
-
-/** The dev stack's config for the engine: objects JSON-encoded, the users (with passwords) secret. */
-function engineConfig(): Record<string, auto.ConfigValue> {
-    const dev = devConfig();
-    const transforms = { ...JSON.parse(dev["kfstack:transforms"]), webhookFailurePolicy: "Ignore" };
-    // A test stack must be destroyable: its volumes are not protected (people's are, by default).
-    const storage = { ...JSON.parse(dev["kfstack:storage"]), protect: false };
-    const config: Record<string, string> = {
-        ...dev,
-        "kfstack:transforms": JSON.stringify(transforms),
-        "kfstack:storage": JSON.stringify(storage),
-        "kfstack:skipAwait": "true",
-    };
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v, secret: k === "kfstack:users" }]));
-}
 
 /** The kfstack program (index.ts), as `pulumi up` runs it. */
 const kfstack = async () => (require("../../index") as () => Promise<Record<string, unknown>>)();
@@ -78,8 +62,8 @@ describe("e2e: the real Pulumi engine on the dev stack (kubeflow v1.9.1)", funct
             if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error("the engine pieces are not in .engine/bin: run scripts/build-engine.sh");
             this.skip();
         }
-        const config = engineConfig();
-        const settings = parseSettings(kfstackConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, v.value]))), ROOT);
+        const values = nodelessDevConfig();
+        const settings = parseSettings(kfstackConfig(values), ROOT);
         // The platform's objects and, when on (the default), the mirror-only admission policies.
         const admission = settings.admission.enabled ? admissionObjects("x", [settings.mirror], settings.admission).length : 0;
         const prepared = await preparePlatform({ ...settings, users: [] });
@@ -87,7 +71,7 @@ describe("e2e: the real Pulumi engine on the dev stack (kubeflow v1.9.1)", funct
         const storage = settings.storage ? planStorage(platformObjects, settings.storage, settings.mirror) : undefined;
         objectCount = platformObjects.length + admission + (storage ? 1 + storage.volumes.length + storage.provisioner.length : 0);
         cluster = await startCluster({ controllers: true });
-        engine = await startEngine({ cluster, program: kfstack, config });
+        engine = await startEngine({ cluster, program: kfstack, config: engineConfig(values) });
         log = (line: string) => fs.appendFileSync(path.join(os.tmpdir(), "kfstack-e2e-engine.log"), line);
     });
 
