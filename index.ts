@@ -25,7 +25,14 @@ export = async () => {
         // Besides the apps: the mirror-only admission and the on-prem storage (one plan for up, render and doctor).
         const extras = planExtras(settings, prepared);
         const sourceImages = extras.sourceImages;
-        const common = { sourceImages, engine: fill.engine, plainHttp: fill.plainHttp, sourcePlainHttp: fill.sourcePlainHttp, deleteImages: fill.deleteImages };
+        const common = {
+            sourceImages,
+            engine: fill.engine,
+            plainHttp: fill.plainHttp,
+            sourcePlainHttp: fill.sourcePlainHttp,
+            deleteImages: fill.deleteImages,
+            jobs: fill.jobs,
+        };
         // The mirror is filled first; each app waits for its own images (kfstack:mirror.type).
         const mirror =
             fill.type === "ecr"

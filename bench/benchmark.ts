@@ -289,7 +289,7 @@ function programBench(): void {
         `the whole process is ${verdict(m(cold, "total") / kustomize, 1.2)} cold and ${verdict(m(warm, "total") / kustomize, 0.5)} warm.`,
         `${(m(warm, "settle") / 1000).toFixed(1)} s of every warm run is the Pulumi SDK turning 7 MB of manifests (mostly CRD schemas) into`,
         `protobuf and reading the echoed outputs back: single-threaded SDK work that any Pulumi program registering these objects pays.`,
-        `The mock monitor answers with the request's own Struct (test/mocks.ts), so none of it is the mock's.`,
+        `The mock monitor answers with the request's own Struct (harness/mocks.ts), so none of it is the mock's.`,
         ``,
         `The floor: a bare Pulumi program with no kfstack code (bench/floor.ts) that registers the ${floor[0].objects} objects of the`,
         `v1.9.1 render, parsed in advance, under the same mocks: module loading ${m(floor, "loaded").toFixed(0)} ms, construct ${m(floor, "construct").toFixed(0)} ms,`,

@@ -3,7 +3,8 @@
  * every problem is reported together, naming its key.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseSettings, kfstackConfig, configKey, Settings, ConfigError } from "../lib/config";
+import { parseSettings, kfstackConfig, Settings, ConfigError } from "../lib/config";
+import { configKey } from "../lib/core";
 import { PlatformUser } from "./kubeflow";
 
 export interface StackConfig {

@@ -1,6 +1,6 @@
 /**
  * kfstack's policies: one factory per policy, the enforcement level a parameter.
- * The rules are the ones behind `kfstack check` (lib/check.ts): one
+ * The rules are the ones behind `kfstack check` (lib/check): one
  * implementation, two front ends.
  */
 import * as aws from "@pulumi/aws";

@@ -22,6 +22,8 @@ export interface FillArgs {
     readonly sourcePlainHttp?: boolean;
     /** Delete images from the mirror on destroy. @default false */
     readonly deleteImages?: boolean;
+    /** Images copied at once (`kfstack:mirror.jobs`; skopeo engine). @default 4 */
+    readonly jobs?: number;
 }
 
 /** A resource per image, by normalised source reference; every app depends on those of its images. */
@@ -81,6 +83,7 @@ export function fillMirror(
                     plainHttp: args.plainHttp ?? false,
                     sourcePlainHttp: args.sourcePlainHttp ?? false,
                     deleteFromMirror: args.deleteImages ?? false,
+                    ...(args.jobs !== undefined ? { copySlots: args.jobs } : {}),
                     ...(auths ? { auths: pulumi.secret(auths) } : {}),
                 },
                 { parent, dependsOn: dependsOn(source) },

@@ -55,6 +55,8 @@ export interface MirroredImageArgs {
     readonly auths?: pulumi.Input<Record<string, { username: string; password: string }>>;
     /** Delete the image from the mirror on destroy. @default false */
     readonly deleteFromMirror?: pulumi.Input<boolean>;
+    /** Images copied at once by the provider process; never a change to the image. @default 4 */
+    readonly copySlots?: pulumi.Input<number>;
 }
 
 /**

@@ -11,7 +11,11 @@ import { parseMirror, InvalidMirrorError, Mirror } from "../rewrite/mirror";
 import { DNS_SUFFIX, isEcrHost } from "../aws/principals";
 import { allowsEveryAction } from "../aws/eks";
 import { quantityBytes, StorageSettings, STORAGE_DEFAULTS } from "../onprem/storage";
-import { configKey as key, closest } from "./keys";
+import { configKey as key, closest } from "../core/configKeys";
+import type { RendererOptions } from "../render/kustomize";
+import type { TransformSettings } from "../plan/transforms";
+
+export type { RendererOptions, TransformSettings };
 
 export type ClusterType = "onprem" | "eks";
 
@@ -48,35 +52,6 @@ export interface EksSettings {
     readonly kfUserPolicies: IrsaPolicy[];
 }
 
-/** The transform settings (all off by default). */
-export interface TransformSettings {
-    /** Set on every container; air-gapped clusters want `IfNotPresent`. @default undefined (keep) */
-    readonly imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
-    /** `false` when the dashboard is served over plain HTTP (sets `APP_SECURE_COOKIES=false`). @default true */
-    readonly secureCookies?: boolean;
-    /** `storageClassName` for Kubeflow's PVCs and StatefulSet claim templates. @default undefined (cluster default) */
-    readonly storageClass?: string;
-    /** Service type of the Istio ingress gateway: NodePort on-prem, LoadBalancer on EKS. @default undefined (keep) */
-    readonly ingressServiceType?: "NodePort" | "LoadBalancer" | "ClusterIP";
-    /** Istio's JWT policy; `first-party-jwt` for clusters without TokenRequest. @default undefined (keep) */
-    readonly istioJwtPolicy?: "first-party-jwt" | "third-party-jwt";
-    /**
-     * `failurePolicy` of every admission webhook. `Ignore` only where no pod can serve them
-     * (a control plane without nodes, as in kfstack's own tests): a webhook nobody serves
-     * with `Fail` refuses every object it intercepts. @default undefined (keep)
-     */
-    readonly webhookFailurePolicy?: "Ignore" | "Fail";
-    /**
-     * A registry host Knative Serving must not contact to resolve tags to digests (its
-     * `registries-skipping-tag-resolving`): the mirror, whose private CA or auth the controller
-     * does not have. Config: `kfstack:transforms.knativeSkipTagResolving` (true/false).
-     * @default the mirror's host
-     */
-    readonly skipTagResolvingFor?: string;
-    /** Set `storageClass` on claims that already name a class too. @default false (they keep theirs) */
-    readonly storageClassOverride?: boolean;
-}
-
 /** How the mirror is filled (`kfstack:mirror.*` besides `registry`). */
 export interface MirrorFill {
     /**
@@ -92,7 +67,7 @@ export interface MirrorFill {
      * @default "skopeo"
      */
     readonly engine: "skopeo" | "docker";
-    /** Images copied at once by one `MirroredImage` batch. @default 4 */
+    /** Images copied at once by `pulumi up`'s mirror (the `MirroredImage` provider's copy limit). @default 4 */
     readonly jobs: number;
     /** `protect` on the ECR repositories: a `pulumi destroy` cannot delete them. @default false */
     readonly protect: boolean;
@@ -105,19 +80,6 @@ export interface MirrorFill {
     readonly hasPassword: boolean;
     /** `pulumi destroy` deletes the images from the mirror too. @default false (they stay) */
     readonly deleteImages: boolean;
-}
-
-/** How to render (`kfstack:kustomize`). */
-export interface RendererOptions {
-    /**
-     * `kustomize`, `kubectl`, or a path to either binary.
-     * @default "kustomize" on PATH, else .tools/bin/kustomize, else "kubectl"
-     */
-    readonly binary?: string;
-    /** Remote base URL → local checkout directory. @default {} */
-    readonly remotes?: Readonly<Record<string, string>>;
-    /** Where renders are cached; `false` turns the cache off. @default "<cwd>/.kfstack-cache/render" */
-    readonly cacheDir?: string | false;
 }
 
 /** A Dex static user; the password is a secret the caller holds (never in plain config). */
@@ -437,7 +399,6 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     const cacheDir = str(k, "kustomize", "cacheDir");
     const kustomize: RendererOptions = { binary: str(k, "kustomize", "binary"), remotes, cacheDir: cacheDir ? path.resolve(baseDir, cacheDir) : undefined };
 
-    // transforms
     // storage (on-prem)
     const st = raw.storage === undefined ? undefined : obj("storage");
     let storage: StorageSettings | undefined;

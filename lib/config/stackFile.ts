@@ -6,7 +6,7 @@
 import { isPlainObject } from "../core/objects";
 import { readYamlFile } from "../core/yaml";
 import { ConfigError } from "./settings";
-import { NAMESPACE, closest } from "./keys";
+import { NAMESPACE, closest } from "../core/configKeys";
 
 /**
  * The `kfstack:*` values of a stack's config map (keys without the namespace), JSON-encoded

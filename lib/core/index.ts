@@ -4,3 +4,5 @@ export * from "./objects";
 export * from "./yaml";
 export * from "./text";
 export * from "./cache";
+export * from "./configKeys";
+export * from "./credentials";

@@ -4,7 +4,7 @@
  * `imageGroupOne`, `INTERNAL_IMAGES_KANIKO` (loose), never `imagePullPolicy`.
  */
 
-/** Words that, right after "image", make a key describeObject an image instead of holding one. */
+/** Words that, right after "image", make a key describe an image instead of holding one. */
 const IMAGE_QUALIFIERS = new Set(["group", "groups", "options", "list", "ref", "reference", "uri", "url", "name"]);
 
 /** `defaultImageVersion`, `defaultGpuImageVersion`: one image per version beside an `image` (KServe). */

@@ -26,10 +26,8 @@ export function isIndexType(mediaType: string): boolean {
     return mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList;
 }
 
-export interface Credentials {
-    readonly username: string;
-    readonly password: string;
-}
+export type { Credentials } from "../core/credentials";
+import type { Credentials } from "../core/credentials";
 
 /** A registry and how to reach it. */
 export interface Endpoint {

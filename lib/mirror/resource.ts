@@ -23,6 +23,12 @@ export interface MirroredImageProps {
     readonly auths?: Record<string, Credentials>;
     /** Delete the image from the mirror on `pulumi destroy`. */
     readonly deleteFromMirror?: boolean;
+    /**
+     * At most this many images copied at once by the provider process (`kfstack:mirror.jobs`).
+     * Not part of the image: a change never updates or replaces it.
+     * @default 4
+     */
+    readonly copySlots?: number;
 }
 
 /** The resource's outputs. */
@@ -39,28 +45,48 @@ function authMap(p: MirroredImageProps): AuthMap {
     return new Map(Object.entries(p.auths ?? {}));
 }
 
-/** At most this many copies at once in one provider process (Pulumi creates resources in parallel). */
-let slots = 4;
+/**
+ * Copies at once in one provider process: Pulumi creates resources in parallel, and each
+ * resource says the stack's limit (`copySlots`); the latest one asked for holds.
+ */
+const DEFAULT_COPY_SLOTS = 4;
+let copyLimit = DEFAULT_COPY_SLOTS;
+let copying = 0;
 const waiting: (() => void)[] = [];
+/** Sets the limit; waiting copies start at once when it grew. */
 export function setCopySlots(n: number): void {
-    slots = Math.max(1, n);
+    copyLimit = Math.max(1, Math.floor(n));
+    while (copying < copyLimit && waiting.length > 0) {
+        copying++;
+        waiting.shift()!();
+    }
+}
+/** How many copies run now and wait (for tests). */
+export function copySlotUse(): { running: number; waiting: number; limit: number } {
+    return { running: copying, waiting: waiting.length, limit: copyLimit };
 }
 async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
-    if (slots === 0) await new Promise<void>((r) => waiting.push(r));
-    else slots--;
+    if (copying >= copyLimit) await new Promise<void>((r) => waiting.push(r));
+    else copying++;
     try {
         return await fn();
     } finally {
-        const next = waiting.shift();
+        const next = copying <= copyLimit ? waiting.shift() : undefined;
         if (next) next();
-        else slots++;
+        else copying--;
     }
+}
+
+/** Runs `fn` under the provider process's copy limit (`copySlots`). */
+export function underCopyLimit<T>(copySlots: number | undefined, fn: () => Promise<T>): Promise<T> {
+    if (copySlots !== undefined && copySlots !== copyLimit) setCopySlots(copySlots);
+    return withSlot(fn);
 }
 
 /** Copies (when the mirror does not already serve the source digest) and verifies. */
 export async function mirrorImage(p: MirroredImageProps): Promise<MirroredImageState> {
     const mirror = parseMirror(p.mirror);
-    const summary = await withSlot(() =>
+    const summary = await underCopyLimit(p.copySlots, () =>
         copyImages([p.source], mirror, { plainHttp: p.plainHttp, sourcePlainHttp: p.sourcePlainHttp, auths: authMap(p), jobs: 1, journal: false }),
     );
     const r = summary.results[0];

@@ -18,7 +18,7 @@
 import * as crypto from "crypto";
 import { dumpDocument } from "../core/yaml";
 import { hostComponent, Mirror } from "../rewrite/mirror";
-import { Credentials } from "../mirror/registry";
+import type { Credentials } from "../core/credentials";
 
 /** The public registries of Kubeflow's releases and of kubespray's own images. */
 export const PUBLIC_REGISTRIES = [

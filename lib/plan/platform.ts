@@ -6,7 +6,8 @@
  */
 import * as crypto from "crypto";
 import { K8sObject, objectKey, isK8sObject } from "../core/objects";
-import { Settings, ConfigError, configKey } from "../config";
+import { Settings, ConfigError } from "../config";
+import { configKey } from "../core/configKeys";
 import { readExample, AppSpec, manifestsDir } from "../source";
 import { renderApps } from "../render";
 import { imageList } from "../images";

@@ -4,7 +4,35 @@
  * Each takes an object and returns whether it changed it (in place).
  */
 import { K8sObject, containersOf, containersOfSpec, podSpecs } from "../core/objects";
-import { TransformSettings } from "../config/settings";
+
+/** The transform settings (all off by default). */
+export interface TransformSettings {
+    /** Set on every container; air-gapped clusters want `IfNotPresent`. @default undefined (keep) */
+    readonly imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
+    /** `false` when the dashboard is served over plain HTTP (sets `APP_SECURE_COOKIES=false`). @default true */
+    readonly secureCookies?: boolean;
+    /** `storageClassName` for Kubeflow's PVCs and StatefulSet claim templates. @default undefined (cluster default) */
+    readonly storageClass?: string;
+    /** Service type of the Istio ingress gateway: NodePort on-prem, LoadBalancer on EKS. @default undefined (keep) */
+    readonly ingressServiceType?: "NodePort" | "LoadBalancer" | "ClusterIP";
+    /** Istio's JWT policy; `first-party-jwt` for clusters without TokenRequest. @default undefined (keep) */
+    readonly istioJwtPolicy?: "first-party-jwt" | "third-party-jwt";
+    /**
+     * `failurePolicy` of every admission webhook. `Ignore` only where no pod can serve them
+     * (a control plane without nodes, as in kfstack's own tests): a webhook nobody serves
+     * with `Fail` refuses every object it intercepts. @default undefined (keep)
+     */
+    readonly webhookFailurePolicy?: "Ignore" | "Fail";
+    /**
+     * A registry host Knative Serving must not contact to resolve tags to digests (its
+     * `registries-skipping-tag-resolving`): the mirror, whose private CA or auth the controller
+     * does not have. Config: `kfstack:transforms.knativeSkipTagResolving` (true/false).
+     * @default the mirror's host
+     */
+    readonly skipTagResolvingFor?: string;
+    /** Set `storageClass` on claims that already name a class too. @default false (they keep theirs) */
+    readonly storageClassOverride?: boolean;
+}
 
 type Transform = (o: K8sObject) => boolean;
 

@@ -1,7 +1,7 @@
 /** Rendering a release's apps: each with real kustomize, in parallel, example-wide fields applied. */
 import * as os from "os";
 import { parseStream, streamOf, ParsedStream } from "../core/yaml";
-import { RendererOptions } from "../config/settings";
+import { RendererOptions } from "./kustomize";
 import { AppSpec, Example } from "../source/catalog";
 import { render } from "./kustomize";
 import { partitionExample } from "./example";

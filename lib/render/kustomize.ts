@@ -20,25 +20,20 @@ import { InputError } from "../core/errors";
 import { isPlainObject } from "../core/objects";
 import { readYamlFile } from "../core/yaml";
 import { cachePath } from "../core/cache";
-import { RendererOptions } from "../config/settings";
-import { configKey } from "../config/keys";
+import { configKey } from "../core/configKeys";
+import { kustomizationFile, isRemote } from "../source/kustomization";
 
-export { RendererOptions };
-
-export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-
-/** Finds the kustomization file of a directory, if any. */
-export function kustomizationFile(dir: string): string | undefined {
-    for (const name of KUSTOMIZATION_FILES) {
-        const p = path.join(dir, name);
-        if (fs.existsSync(p) && fs.statSync(p).isFile()) return p;
-    }
-    return undefined;
-}
-
-/** True when a kustomization entry is a remote base rather than a local path. */
-export function isRemote(entry: string): boolean {
-    return /^(https?|git|ssh|file):\/\//.test(entry) || /^git@/.test(entry) || /^(github\.com|gitlab\.com|bitbucket\.org)\//.test(entry);
+/** How to render (`kfstack:kustomize`). */
+export interface RendererOptions {
+    /**
+     * `kustomize`, `kubectl`, or a path to either binary.
+     * @default "kustomize" on PATH, else .tools/bin/kustomize, else "kubectl"
+     */
+    readonly binary?: string;
+    /** Remote base URL → local checkout directory. @default {} */
+    readonly remotes?: Readonly<Record<string, string>>;
+    /** Where renders are cached; `false` turns the cache off. @default "<cwd>/.kfstack-cache/render" */
+    readonly cacheDir?: string | false;
 }
 
 /** The inputs a kustomization can read: files to hash, and remote bases. */

@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { InputError } from "../core/errors";
 import { readYamlFile } from "../core/yaml";
-import { kustomizationFile, isRemote } from "../render/kustomize";
+import { kustomizationFile, isRemote } from "./kustomization";
 
 /** One app of a release. */
 export interface AppSpec {

@@ -5,7 +5,8 @@ import * as crypto from "crypto";
 import { spawnSync } from "child_process";
 import { InputError } from "../core/errors";
 import { cachePath } from "../core/cache";
-import { Settings, configKey } from "../config";
+import type { Settings } from "../config";
+import { configKey } from "../core/configKeys";
 
 /** Where the release's manifests are: a local path, or a git checkout made once into the cache. */
 export function manifestsDir(settings: Settings): string {

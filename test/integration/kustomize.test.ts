@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as jsyaml from "js-yaml";
-import { render, closure, isRemote } from "../../lib/render";
+import { render, closure } from "../../lib/render";
+import { isRemote } from "../../lib/source";
 import { tempDir } from "../support/helpers";
 
 function tree(files: Record<string, string>): string {

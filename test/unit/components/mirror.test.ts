@@ -10,7 +10,7 @@ import { EcrMirror, RegistryMirror, dockerPathProblem } from "../../../component
 import { KubeflowPlatform } from "../../../components/kubeflow";
 import { ecrHostProblem, ecrLifecyclePolicy, ecrRepositoriesFor } from "../../../lib/aws";
 import { parseMirror } from "../../../lib/rewrite";
-import { diffImage } from "../../../lib/mirror";
+import { copySlotUse, diffImage, setCopySlots, underCopyLimit } from "../../../lib/mirror";
 import { manifestDigest, PreparedPlatform } from "../../../lib/plan";
 import { K8sObject } from "../../../lib/core";
 
@@ -182,5 +182,55 @@ describe("RegistryMirror and the platform", () => {
             () => new RegistryMirror("pinned", { registry: "harbor.lab:8443/kf", sourceImages: [`quay.io/a/c@sha256:${"b".repeat(64)}`], engine: "docker" }),
             /digest-pinned/,
         );
+    });
+
+    it("kfstack:mirror.jobs reaches every MirroredImage as its copy limit, and a change of it is no change to the image", async () => {
+        const mocks = useMocks({}, {}, "unit");
+        new RegistryMirror("mirror", { registry: "harbor.lab:8443/kf", sourceImages: ["quay.io/a/one:1", "quay.io/a/two:2"], jobs: 7 });
+        await settle();
+        const images = mocks.resources.filter((r) => r.type.endsWith("kfstack:MirroredImage"));
+        assert.deepEqual(
+            images.map((i) => i.inputs.copySlots),
+            [7, 7],
+        );
+        const state = { source: "quay.io/a/one:1", mirror: "harbor.lab:8443/kf", target: "t", digest: "d", mirrorDigest: "d", copySlots: 7 };
+        assert.deepEqual(diffImage(state, { ...state, copySlots: 2 }), { changes: false, replaces: [] });
+    });
+});
+
+describe("the MirroredImage provider's copy limit", () => {
+    it("never runs more copies at once than the resources' copySlots, and frees waiting copies when the limit grows", async () => {
+        let running = 0;
+        let peak = 0;
+        const release: (() => void)[] = [];
+        const copy = () =>
+            new Promise<void>((done) => {
+                running++;
+                peak = Math.max(peak, running);
+                release.push(() => {
+                    running--;
+                    done();
+                });
+            });
+        const tick = () => new Promise((r) => setImmediate(r));
+        const all = Array.from({ length: 6 }, () => underCopyLimit(2, copy));
+        await tick();
+        assert.equal(running, 2);
+        assert.deepEqual(copySlotUse(), { running: 2, waiting: 4, limit: 2 });
+        release.shift()!();
+        await tick();
+        assert.equal(running, 2, "a finished copy hands its slot to a waiting one");
+        const more = underCopyLimit(3, copy);
+        await tick();
+        assert.equal(running, 3, "the grown limit (3) starts one waiting copy; the new one waits its turn");
+        while (release.length > 0) {
+            release.shift()!();
+            await tick();
+            await tick();
+        }
+        await Promise.all([...all, more]);
+        assert.equal(peak, 3);
+        assert.deepEqual(copySlotUse(), { running: 0, waiting: 0, limit: 3 });
+        setCopySlots(4);
     });
 });
