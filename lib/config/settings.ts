@@ -14,6 +14,7 @@ import { quantityBytes, StorageSettings, STORAGE_DEFAULTS } from "../onprem/stor
 import { configKey as key, closest } from "../core/configKeys";
 import type { RendererOptions } from "../render/kustomize";
 import type { TransformSettings } from "../plan/transforms";
+import type { ManifestsSource } from "../source/manifests";
 
 export type { RendererOptions, TransformSettings };
 
@@ -113,7 +114,7 @@ export interface AdmissionConfig {
 
 /** Validated settings, defaults applied. */
 export interface Settings {
-    readonly manifests: { readonly path?: string; readonly git?: string; readonly ref?: string; readonly example: string };
+    readonly manifests: ManifestsSource;
     readonly mirror: Mirror;
     readonly mirrorFill: MirrorFill;
     readonly admission: AdmissionConfig;

@@ -5,11 +5,18 @@ import * as crypto from "crypto";
 import { spawnSync } from "child_process";
 import { InputError } from "../core/errors";
 import { cachePath } from "../core/cache";
-import type { Settings } from "../config";
 import { configKey } from "../core/configKeys";
 
+/** Where a release comes from (`kfstack:manifests`): a local tree, or a git URL and ref; the example to install. */
+export interface ManifestsSource {
+    readonly path?: string;
+    readonly git?: string;
+    readonly ref?: string;
+    readonly example: string;
+}
+
 /** Where the release's manifests are: a local path, or a git checkout made once into the cache. */
-export function manifestsDir(settings: Settings): string {
+export function manifestsDir(settings: { readonly manifests: ManifestsSource }): string {
     if (settings.manifests.path) return settings.manifests.path;
     const { git, ref } = settings.manifests;
     const dir = cachePath("manifests", crypto.createHash("sha256").update(`${git}@${ref}`).digest("hex").slice(0, 16));
