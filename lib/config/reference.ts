@@ -4,6 +4,7 @@
  * a test fails when the two, or this list and `KNOWN`, diverge.
  */
 import { KNOWN } from "./settings";
+import { DEFAULT_COPY_JOBS } from "../mirror/defaults";
 
 export interface SettingDoc {
     /** `mirror.registry`, or `users` for a setting without fields. */
@@ -33,7 +34,7 @@ export const SETTINGS: readonly SettingDoc[] = [
         meaning: "`skopeo` (every platform, digests kept) or `docker` (a Docker host; one platform, new digests; digest-pinned images refused)",
         default: "`skopeo`",
     },
-    { key: "mirror.jobs", meaning: "images copied at once", default: "4" },
+    { key: "mirror.jobs", meaning: "images copied at once", default: String(DEFAULT_COPY_JOBS) },
     { key: "mirror.protect", meaning: "`protect` the ECR repositories", default: "`false`" },
     { key: "mirror.plainHttp", meaning: "plain HTTP to the mirror (a lab registry)", default: "`false`" },
     { key: "mirror.sourcePlainHttp", meaning: "plain HTTP to the source registries (a lab)", default: "`false`" },

@@ -15,6 +15,7 @@ import { configKey as key, closest } from "../core/configKeys";
 import type { RendererOptions } from "../render/kustomize";
 import type { TransformSettings } from "../plan/transforms";
 import type { ManifestsSource } from "../source/manifests";
+import { DEFAULT_COPY_JOBS } from "../mirror/defaults";
 
 export type { RendererOptions, TransformSettings };
 
@@ -295,7 +296,7 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     };
     const fillType = oneOf(mi, "mirror", "type", ["none", "registry", "ecr"] as const) ?? "none";
     const engine = oneOf(mi, "mirror", "engine", ["skopeo", "docker"] as const) ?? "skopeo";
-    let jobs = 4;
+    let jobs = DEFAULT_COPY_JOBS;
     if (mi.jobs !== undefined) {
         if (typeof mi.jobs !== "number" || !Number.isInteger(mi.jobs) || mi.jobs < 1 || mi.jobs > 64)
             problems.push(`${key("mirror", "jobs")} must be a whole number from 1 to 64, got ${JSON.stringify(mi.jobs)}`);

@@ -22,6 +22,7 @@ import { AuthMap, writeTempAuthFile } from "./auth";
 import { Endpoint, imageBlobs, RegistryClient } from "./registry";
 import { RetryPolicy, withRetries } from "./retry";
 import { skopeoBinary, skopeoCopy } from "./skopeo";
+import { DEFAULT_COPY_JOBS } from "./defaults";
 
 /** One image's outcome. */
 export interface ImageResult {
@@ -239,7 +240,7 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
     const journal = new Journal(options.journal === false ? undefined : (options.journal ?? defaultJournal(mirror, pairs)));
     const resumedFrom = journal.entries.size;
     if (resumedFrom > 0) say(`resuming an interrupted run: ${resumedFrom} of ${pairs.length} images known from ${journal.file}`);
-    const jobs = Math.max(1, options.jobs ?? 4);
+    const jobs = Math.max(1, options.jobs ?? DEFAULT_COPY_JOBS);
     const results = new Map<string, ImageResult>();
     let resumed = 0;
     let bytes = 0;

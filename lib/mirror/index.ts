@@ -6,3 +6,4 @@ export * from "./skopeo";
 export * from "./copy";
 export * from "./layout";
 export * from "./resource";
+export * from "./defaults";

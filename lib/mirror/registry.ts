@@ -7,6 +7,7 @@
  */
 import * as crypto from "crypto";
 import { KfstackError } from "../core/errors";
+import type { Credentials } from "../core/credentials";
 import { DOCKER_HUB } from "../images/reference";
 import { Classified, RetryPolicy, withRetries } from "./retry";
 
@@ -26,8 +27,7 @@ export function isIndexType(mediaType: string): boolean {
     return mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList;
 }
 
-export type { Credentials } from "../core/credentials";
-import type { Credentials } from "../core/credentials";
+export type { Credentials };
 
 /** A registry and how to reach it. */
 export interface Endpoint {

@@ -10,6 +10,7 @@ import { parseReference } from "../images/reference";
 import { AuthMap } from "./auth";
 import { Clients, copyImages, pairsOf, splitName, targetString } from "./copy";
 import { Credentials } from "./registry";
+import { DEFAULT_COPY_JOBS } from "./defaults";
 
 /** The resource's inputs. */
 export interface MirroredImageProps {
@@ -49,8 +50,7 @@ function authMap(p: MirroredImageProps): AuthMap {
  * Copies at once in one provider process: Pulumi creates resources in parallel, and each
  * resource says the stack's limit (`copySlots`); the latest one asked for holds.
  */
-const DEFAULT_COPY_SLOTS = 4;
-let copyLimit = DEFAULT_COPY_SLOTS;
+let copyLimit = DEFAULT_COPY_JOBS;
 let copying = 0;
 const waiting: (() => void)[] = [];
 /** Sets the limit; waiting copies start at once when it grew. */

@@ -1,9 +1,8 @@
 /** Rendering a release's apps: each with real kustomize, in parallel, example-wide fields applied. */
 import * as os from "os";
 import { parseStream, streamOf, ParsedStream } from "../core/yaml";
-import { RendererOptions } from "./kustomize";
 import { AppSpec, Example } from "../source/catalog";
-import { render } from "./kustomize";
+import { render, RendererOptions } from "./kustomize";
 import { partitionExample } from "./example";
 
 /** Runs async jobs, at most `limit` at a time, results in input order. */

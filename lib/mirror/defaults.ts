@@ -1,0 +1,7 @@
+/**
+ * The copy engine's defaults, in a module of their own so that the config validator and its
+ * reference can name them without loading the registry client.
+ */
+
+/** Images copied at once: `kfstack mirror copy --jobs`, `kfstack:mirror.jobs`, the `MirroredImage` provider. */
+export const DEFAULT_COPY_JOBS = 4;
