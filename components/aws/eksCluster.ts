@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import { EksSettings } from "../../lib/config";
+import { EKS_DEFAULTS, EksSettings } from "../../lib/config";
 import {
     clusterTrustPolicy,
     eksKubeconfig,
@@ -17,18 +17,6 @@ export interface EksClusterArgs extends Partial<EksSettings> {
     /** Zones for a new VPC's subnets (`usableZones` of the region's). Not used with `subnetIds`. @default [] */
     readonly availabilityZones?: readonly string[];
 }
-
-/** Defaults of the reference install (the same as `kfstack:cluster.*`'s). */
-const DEFAULTS = {
-    name: "kubeflow",
-    version: "1.33",
-    instanceType: "t3.medium",
-    desiredSize: 4,
-    minSize: 1,
-    maxSize: 6,
-    diskSizeGiB: 100,
-    vpcCidr: "10.0.0.0/16",
-};
 
 /**
  * An EKS cluster for Kubeflow, partition-correct by construction (every ARN from
@@ -49,7 +37,8 @@ export class EksCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kfstack:aws:EksCluster", name, {}, opts);
-        const a = { ...DEFAULTS, ...Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & EksClusterArgs;
+        // Defaults of the reference install: those of `kfstack:cluster.*`.
+        const a = { ...EKS_DEFAULTS, ...Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)) } as EksSettings & EksClusterArgs;
         const parent = { parent: this };
         const partition = aws.getPartitionOutput({}, parent).partition;
         const region = aws.getRegionOutput({}, parent).region;

@@ -13,8 +13,8 @@ import { K8sObject } from "../core";
 import { inventoryOfObjects, unsetCodeDefaults, unreadableMessages } from "../images";
 import { codeDefaultViolations, mirrorOnlyViolations } from "../check/rules";
 import { Mirror } from "../rewrite/mirror";
-import { expectOnly, mirrorsOf, Outcome, Parsed } from "./args";
-import type { Live } from "./mirror";
+import { mirrorsOf, Outcome, Parsed } from "./args";
+import type { Live } from "./commands";
 
 /** Kinds never read: they hold no images, and some are huge or write-only. */
 const SKIP = new Set([
@@ -165,7 +165,6 @@ export async function readCluster(
 }
 
 export async function auditCommand(p: Parsed, live: Live): Promise<Outcome> {
-    expectOnly(p, ["--mirror", "--kubeconfig", "--context"]);
     if (p.positional.length > 0)
         throw new UsageError(`'kfstack audit' reads the cluster, not a FILE (got ${p.positional.join(" ")}); use 'kfstack check' for files`);
     const mirrors = mirrorsOf(p, true);

@@ -8,13 +8,12 @@ import * as path from "path";
 import { InputError, UsageError } from "../core/errors";
 import { parseSettings } from "../config";
 import { diffPlatforms, formatDiff, preparePlatform } from "../plan";
-import { expectOnly, Outcome, Parsed } from "./args";
+import { Outcome, Parsed } from "./args";
 
 /** Without --mirror, the objects are compared as rewritten to this placeholder (images compare by source). */
 const PLACEHOLDER = "mirror.invalid/kfstack-diff";
 
 export async function diffCommand(p: Parsed, live: { progress: (l: string) => void }): Promise<Outcome> {
-    expectOnly(p, ["--mirror", "--json", "--kustomize"]);
     if (p.positional.length !== 2)
         throw new UsageError(`'kfstack diff' compares two release trees: kfstack diff OLD_MANIFESTS NEW_MANIFESTS (got ${p.positional.length} argument(s))`);
     const [oldDir, newDir] = p.positional.map((d) => path.resolve(d));

@@ -11,14 +11,13 @@ import { readAuthFile } from "../mirror/auth";
 import { verifyImages } from "../mirror/copy";
 import { planExtras, preparePlatform } from "../plan";
 import { dynamicClassName } from "../onprem/provisioners";
-import { expectOnly, Outcome, Parsed } from "./args";
+import { Outcome, Parsed } from "./args";
 import { errorText, loadKubeConfig, servedApis } from "./audit";
 import { renderSettings } from "./render";
 
 export const CHECKS = ["render", "mirror", "kubernetes-version", "apis-served", "admission", "token-request", "default-storageclass"];
 
 export async function doctorCommand(p: Parsed, live: { progress: (l: string) => void }): Promise<Outcome> {
-    expectOnly(p, ["--config", "--kubeconfig", "--context", "--dest-authfile", "--skip"]);
     if (!p.flags.get("--config")) throw new UsageError("'kfstack doctor' needs --config Pulumi.<stack>.yaml", "--config");
     const skip = new Set(p.flags.get("--skip") ?? []);
     for (const s of skip) if (!CHECKS.includes(s)) throw new UsageError(`--skip ${s}: no such check; the checks are ${CHECKS.join(", ")}`, "--skip");

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import { InputError, UsageError } from "../core/errors";
 import { parseReference } from "../images/reference";
 import { kubesprayVars, PUBLIC_REGISTRIES } from "../onprem/kubespray";
-import { expectOnly, mirrorsOf, Outcome, Parsed } from "./args";
+import { mirrorsOf, Outcome, Parsed } from "./args";
 import { readImageList } from "./mirror";
 
 /** The registries kubespray itself pulls from (its `*_image_repo` defaults). */
@@ -22,7 +22,6 @@ function readSmallFile(flag: string, file: string): string {
 }
 
 export function kubesprayVarsCommand(p: Parsed, stdin: () => Buffer | string): Outcome {
-    expectOnly(p, ["--mirror", "--ca", "--auth-user", "--auth-password-file", "--plain-http", "--images"]);
     if (p.positional.length > 0) throw new UsageError(`'kfstack kubespray-vars' takes no FILE (got ${p.positional.join(" ")})`);
     const [mirror] = mirrorsOf(p, false);
     const user = p.flags.get("--auth-user")?.[0];

@@ -13,13 +13,11 @@ import { AuthMap, readAuthFile } from "../mirror/auth";
 import { copyImages, formatBytes, ImageResult, RunSummary, verifyImages } from "../mirror/copy";
 import { exportImages, importLayout } from "../mirror/layout";
 import { skopeoBinary } from "../mirror/skopeo";
-import { expectOnly, mirrorsOf, Outcome, Parsed } from "./args";
+import { mirrorsOf, Outcome, Parsed } from "./args";
+import type { Io, Live } from "./commands";
 
 /** Where progress goes (stderr in the CLI) and what stops a run (SIGINT/SIGTERM). */
-export interface Live {
-    readonly progress: (line: string) => void;
-    readonly signal?: AbortSignal;
-}
+export type { Live };
 
 /** The reference list: one per line, `#` comments and blank lines ignored; every bad line reported. */
 export function readImageList(file: string, stdin: () => Buffer | string): string[] {
@@ -67,7 +65,7 @@ function authsOf(p: Parsed): AuthMap {
 
 function imagesFlag(p: Parsed): string {
     const f = p.flags.get("--images")?.[0];
-    if (!f) throw new UsageError(`'kfstack mirror ${p.positional[0]}' needs --images FILE (one reference per line, '-' for stdin)`, "--images");
+    if (!f) throw new UsageError(`'kfstack ${p.command}' needs --images FILE (one reference per line, '-' for stdin)`, "--images");
     return f;
 }
 
@@ -87,85 +85,76 @@ function outcomeOf(summary: RunSummary, verb: string): Outcome {
     return { stdout: summary.results.map(line).join(""), stderr: text, code: failed.length > 0 ? 1 : 0 };
 }
 
-export async function mirrorCommand(p: Parsed, stdin: () => Buffer | string, live: Live): Promise<Outcome> {
-    const [sub, ...rest] = p.positional;
-    switch (sub) {
-        case "copy": {
-            expectOnly(p, ["--images", "--mirror", "--jobs", "--plain-http", "--src-plain-http", "--src-authfile", "--dest-authfile", "--journal"]);
-            if (rest.length) throw new UsageError(`'kfstack mirror copy' takes no FILE argument (got ${rest.join(" ")}); give --images FILE`);
-            const [mirror] = mirrorsOf(p, false);
-            const refs = readImageList(imagesFlag(p), stdin);
-            const auths = authsOf(p);
-            const jobs = jobsOf(p);
-            skopeoBinary();
-            const summary = await copyImages(refs, mirror, {
-                jobs,
-                plainHttp: p.switches.has("--plain-http"),
-                sourcePlainHttp: p.switches.has("--src-plain-http"),
-                auths,
-                journal: p.flags.get("--journal")?.[0],
-                progress: live.progress,
-                signal: live.signal,
-            });
-            return outcomeOf(summary, "copy");
-        }
-        case "verify": {
-            expectOnly(p, ["--images", "--mirror", "--jobs", "--plain-http", "--src-plain-http", "--src-authfile", "--dest-authfile"]);
-            if (rest.length) throw new UsageError(`'kfstack mirror verify' takes no FILE argument (got ${rest.join(" ")}); give --images FILE`);
-            const [mirror] = mirrorsOf(p, false);
-            const refs = readImageList(imagesFlag(p), stdin);
-            const results = await verifyImages(refs, mirror, {
-                jobs: jobsOf(p),
-                plainHttp: p.switches.has("--plain-http"),
-                sourcePlainHttp: p.switches.has("--src-plain-http"),
-                auths: authsOf(p),
-            });
-            const bad = results.filter((r) => r.status !== "present");
-            const reason = (r: (typeof results)[number]): string | undefined =>
-                r.status === "missing"
-                    ? "not in the mirror"
-                    : r.status === "differs"
-                      ? `the mirror serves ${r.mirrorDigest}, the source ${r.sourceDigest}`
-                      : r.reason;
-            const stdout = results.map((r) => line({ ...r, digest: r.sourceDigest, reason: reason(r) })).join("");
-            const stderr =
-                `kfstack mirror verify: ${results.length} images: ${results.length - bad.length} present with the source digest, ${bad.length} not\n` +
-                bad.map((r) => `  ${r.status} ${r.source}: ${reason(r)}\n`).join("");
-            return { stdout, stderr, code: bad.length ? 1 : 0 };
-        }
-        case "export": {
-            expectOnly(p, ["--images", "--out", "--jobs", "--src-plain-http", "--src-authfile"]);
-            if (rest.length) throw new UsageError(`'kfstack mirror export' takes no FILE argument (got ${rest.join(" ")}); give --images FILE --out DIR`);
-            const out = p.flags.get("--out")?.[0];
-            if (!out) throw new UsageError("'kfstack mirror export' needs --out DIR (the OCI layout to write)", "--out");
-            const refs = readImageList(imagesFlag(p), stdin);
-            const summary = await exportImages(refs, out, {
-                jobs: jobsOf(p),
-                sourcePlainHttp: p.switches.has("--src-plain-http"),
-                auths: authsOf(p),
-                progress: live.progress,
-            });
-            return outcomeOf(summary, "export");
-        }
-        case "import": {
-            expectOnly(p, ["--mirror", "--jobs", "--plain-http", "--dest-authfile"]);
-            if (rest.length !== 1) throw new UsageError(`'kfstack mirror import' takes one DIR (the folder 'kfstack mirror export' wrote)`);
-            const [mirror] = mirrorsOf(p, false);
-            skopeoBinary();
-            const summary = await importLayout(rest[0], mirror, {
-                jobs: jobsOf(p),
-                plainHttp: p.switches.has("--plain-http"),
-                auths: authsOf(p),
-                progress: live.progress,
-            });
-            return outcomeOf(summary, "import");
-        }
-        default:
-            throw new UsageError(
-                sub === undefined
-                    ? "'kfstack mirror' needs a subcommand: copy, export, import or verify"
-                    : `unknown subcommand 'kfstack mirror ${sub}'; use copy, export, import or verify`,
-                sub,
-            );
-    }
+/** `kfstack mirror copy` */
+export async function mirrorCopyCommand(p: Parsed, { stdin, live }: Io): Promise<Outcome> {
+    const rest = p.positional;
+    if (rest.length) throw new UsageError(`'kfstack mirror copy' takes no FILE argument (got ${rest.join(" ")}); give --images FILE`);
+    const [mirror] = mirrorsOf(p, false);
+    const refs = readImageList(imagesFlag(p), stdin);
+    const auths = authsOf(p);
+    const jobs = jobsOf(p);
+    skopeoBinary();
+    const summary = await copyImages(refs, mirror, {
+        jobs,
+        plainHttp: p.switches.has("--plain-http"),
+        sourcePlainHttp: p.switches.has("--src-plain-http"),
+        auths,
+        journal: p.flags.get("--journal")?.[0],
+        progress: live.progress,
+        signal: live.signal,
+    });
+    return outcomeOf(summary, "copy");
+}
+
+/** `kfstack mirror verify` */
+export async function mirrorVerifyCommand(p: Parsed, { stdin }: Io): Promise<Outcome> {
+    const rest = p.positional;
+    if (rest.length) throw new UsageError(`'kfstack mirror verify' takes no FILE argument (got ${rest.join(" ")}); give --images FILE`);
+    const [mirror] = mirrorsOf(p, false);
+    const refs = readImageList(imagesFlag(p), stdin);
+    const results = await verifyImages(refs, mirror, {
+        jobs: jobsOf(p),
+        plainHttp: p.switches.has("--plain-http"),
+        sourcePlainHttp: p.switches.has("--src-plain-http"),
+        auths: authsOf(p),
+    });
+    const bad = results.filter((r) => r.status !== "present");
+    const reason = (r: (typeof results)[number]): string | undefined =>
+        r.status === "missing" ? "not in the mirror" : r.status === "differs" ? `the mirror serves ${r.mirrorDigest}, the source ${r.sourceDigest}` : r.reason;
+    const stdout = results.map((r) => line({ ...r, digest: r.sourceDigest, reason: reason(r) })).join("");
+    const stderr =
+        `kfstack mirror verify: ${results.length} images: ${results.length - bad.length} present with the source digest, ${bad.length} not\n` +
+        bad.map((r) => `  ${r.status} ${r.source}: ${reason(r)}\n`).join("");
+    return { stdout, stderr, code: bad.length ? 1 : 0 };
+}
+
+/** `kfstack mirror export` */
+export async function mirrorExportCommand(p: Parsed, { stdin, live }: Io): Promise<Outcome> {
+    const rest = p.positional;
+    if (rest.length) throw new UsageError(`'kfstack mirror export' takes no FILE argument (got ${rest.join(" ")}); give --images FILE --out DIR`);
+    const out = p.flags.get("--out")?.[0];
+    if (!out) throw new UsageError("'kfstack mirror export' needs --out DIR (the OCI layout to write)", "--out");
+    const refs = readImageList(imagesFlag(p), stdin);
+    const summary = await exportImages(refs, out, {
+        jobs: jobsOf(p),
+        sourcePlainHttp: p.switches.has("--src-plain-http"),
+        auths: authsOf(p),
+        progress: live.progress,
+    });
+    return outcomeOf(summary, "export");
+}
+
+/** `kfstack mirror import` */
+export async function mirrorImportCommand(p: Parsed, { live }: Io): Promise<Outcome> {
+    const rest = p.positional;
+    if (rest.length !== 1) throw new UsageError(`'kfstack mirror import' takes one DIR (the folder 'kfstack mirror export' wrote)`);
+    const [mirror] = mirrorsOf(p, false);
+    skopeoBinary();
+    const summary = await importLayout(rest[0], mirror, {
+        jobs: jobsOf(p),
+        plainHttp: p.switches.has("--plain-http"),
+        auths: authsOf(p),
+        progress: live.progress,
+    });
+    return outcomeOf(summary, "import");
 }

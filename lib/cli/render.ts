@@ -7,7 +7,7 @@ import * as path from "path";
 import { UsageError } from "../core/errors";
 import { parseSettings, readStackFile, Settings } from "../config";
 import { planExtras, preparePlatform } from "../plan";
-import { Outcome, Parsed, expectOnly } from "./args";
+import { Outcome, Parsed } from "./args";
 import { checkRenderTarget, renderFiles, writeRenderFolder } from "./renderFolder";
 
 /** Settings for a render from flags and/or a stack file; flags win. */
@@ -34,7 +34,6 @@ export function renderSettings(flags: ReadonlyMap<string, string[]>): { settings
 
 /** `kfstack render (--manifests DIR --mirror REGISTRY[/PREFIX] | --config FILE) --out DIR` */
 export async function renderCommand(p: Parsed): Promise<Outcome> {
-    expectOnly(p, ["--manifests", "--mirror", "--out", "--config", "--kustomize"]);
     if (p.positional.length > 0) throw new UsageError(`'kfstack render' takes no FILE (got ${p.positional.join(" ")})`);
     if ((p.flags.get("--mirror") ?? []).length > 1) throw new UsageError("'kfstack render' takes one --mirror", "--mirror");
     const out = p.flags.get("--out")?.[0];

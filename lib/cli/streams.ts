@@ -4,7 +4,7 @@ import { inventoryOf, imageList, invalidReferenceError, unreadableMessages, unse
 import { rewriteStream } from "../rewrite";
 import { mirrorOnlyViolations, codeDefaultViolations } from "../check";
 import { mirrorPlan } from "../plan/mirrorPlan";
-import { Outcome, Parsed, expectOnly, mirrorsOf } from "./args";
+import { Outcome, Parsed, mirrorsOf } from "./args";
 import { readInput } from "./input";
 
 type Stdin = () => Buffer | string;
@@ -13,7 +13,6 @@ const warnings = (lines: string[]) => lines.map((l) => `kfstack: warning: ${l}\n
 
 /** `kfstack images [--where] [FILE|-]` */
 export function imagesCommand(p: Parsed, stdin: Stdin): Outcome {
-    expectOnly(p, ["--where"]);
     const { text, source } = readInput(p.positional, stdin);
     const inv = inventoryOf(text, source);
     const invalid = invalidReferenceError(inv.findings, source, inv.documents);
@@ -48,7 +47,6 @@ export function imagesCommand(p: Parsed, stdin: Stdin): Outcome {
 
 /** `kfstack rewrite --mirror REGISTRY[/PREFIX] [FILE|-]` */
 export function rewriteCommand(p: Parsed, stdin: Stdin): Outcome {
-    expectOnly(p, ["--mirror"]);
     const [mirror] = mirrorsOf(p, false);
     const { text, source } = readInput(p.positional, stdin);
     const result = rewriteStream(text, source, mirror);
@@ -61,7 +59,6 @@ export function rewriteCommand(p: Parsed, stdin: Stdin): Outcome {
  * for an invalid reference (bad input, as everywhere).
  */
 export function checkCommand(p: Parsed, stdin: Stdin): Outcome {
-    expectOnly(p, ["--mirror"]);
     const mirrors = mirrorsOf(p, true);
     const { text, source } = readInput(p.positional, stdin);
     const inv = inventoryOf(text, source);
@@ -82,7 +79,6 @@ export function checkCommand(p: Parsed, stdin: Stdin): Outcome {
 
 /** `kfstack plan --mirror REGISTRY[/PREFIX] [FILE|-]` */
 export function planCommand(p: Parsed, stdin: Stdin): Outcome {
-    expectOnly(p, ["--mirror"]);
     const [mirror] = mirrorsOf(p, false);
     const { text, source } = readInput(p.positional, stdin);
     const inv = inventoryOf(text, source);

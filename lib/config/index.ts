@@ -1,4 +1,5 @@
-/** The stack settings: key names, the schema and its validation, the stack file reader. */
+/** The stack settings: the schema (every setting declared once), its validation, the stack file reader, the reference. */
 export * from "./settings";
 export * from "./stackFile";
 export * from "./reference";
+export { SCHEMA, EKS_DEFAULTS, defaultsOf } from "./schema";

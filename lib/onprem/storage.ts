@@ -8,40 +8,42 @@
 import { InputError } from "../core/errors";
 import { K8sObject } from "../core/objects";
 
-/** How on-prem volumes are made (`kfstack:storage.*`). */
+export const VOLUME_TYPES = ["local", "hostPath"] as const;
+export const DYNAMIC_PROVISIONERS = ["local-path", "nfs", "none"] as const;
+
+/**
+ * How on-prem volumes are made: `kfstack:storage.*`, whose meanings and defaults are declared
+ * in lib/config/schema.ts.
+ */
 export interface StorageSettings {
-    /** The class of the pre-bound volumes. @default "local-storage" */
+    /** The class of the pre-bound volumes. */
     readonly staticClass: string;
-    /** `local` volumes (node affinity, the directory must exist) or `hostPath` (created on demand). @default "local" */
-    readonly volumeType: "local" | "hostPath";
-    /** Each claim's directory is `<basePath>/<namespace>/<claim>`. @default "/var/lib/kubeflow" */
+    /** `local` volumes (node affinity, the directory must exist) or `hostPath` (created on demand). */
+    readonly volumeType: (typeof VOLUME_TYPES)[number];
+    /** Each claim's directory is `<basePath>/<namespace>/<claim>`. */
     readonly basePath: string;
     /** The node of every volume (its `kubernetes.io/hostname`), unless a claim names its own. */
     readonly node?: string;
-    /** Per claim (`namespace/name`): its node, path or size. @default {} */
-    readonly claims: Readonly<Record<string, { readonly node?: string; readonly path?: string; readonly size?: string }>>;
-    /** The dynamic provisioner for users' volumes. @default "local-path" */
-    readonly dynamic: "local-path" | "nfs" | "none";
-    /** The dynamic class is the cluster's default. @default true */
+    /** Per claim (`namespace/name`): its node, path or size. */
+    readonly claims: Readonly<Record<string, ClaimSetting>>;
+    /** The dynamic provisioner for users' volumes. */
+    readonly dynamic: (typeof DYNAMIC_PROVISIONERS)[number];
+    /** The dynamic class is the cluster's default. */
     readonly dynamicDefault: boolean;
-    /** Where local-path-provisioner makes volumes on every node. @default "/opt/local-path-provisioner" */
+    /** Where local-path-provisioner makes volumes on every node. */
     readonly localPathDir: string;
     /** The NFS export for `dynamic: nfs`. */
     readonly nfs?: { readonly server: string; readonly path: string };
-    /** `protect` the PersistentVolumes: deleting the stack never deletes the data. @default true */
+    /** `protect` the PersistentVolumes: deleting the stack never deletes the data. */
     readonly protect: boolean;
 }
 
-export const STORAGE_DEFAULTS: StorageSettings = {
-    staticClass: "local-storage",
-    volumeType: "local",
-    basePath: "/var/lib/kubeflow",
-    claims: {},
-    dynamic: "local-path",
-    dynamicDefault: true,
-    localPathDir: "/opt/local-path-provisioner",
-    protect: true,
-};
+/** One claim's own node, path or size (`kfstack:storage.claims`). */
+export interface ClaimSetting {
+    readonly node?: string;
+    readonly path?: string;
+    readonly size?: string;
+}
 
 /** A claim the release makes. */
 export interface Claim {

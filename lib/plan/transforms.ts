@@ -6,23 +6,29 @@
 import { K8sObject, containersOf, containersOfSpec, podSpecs } from "../core/objects";
 
 /** The transform settings (all off by default). */
+/** The closed sets of the transforms' settings (`kfstack:transforms.*` reads them from here). */
+export const PULL_POLICIES = ["IfNotPresent", "Always", "Never"] as const;
+export const GATEWAY_SERVICE_TYPES = ["NodePort", "LoadBalancer", "ClusterIP"] as const;
+export const ISTIO_JWT_POLICIES = ["first-party-jwt", "third-party-jwt"] as const;
+export const WEBHOOK_FAILURE_POLICIES = ["Ignore", "Fail"] as const;
+
 export interface TransformSettings {
     /** Set on every container; air-gapped clusters want `IfNotPresent`. @default undefined (keep) */
-    readonly imagePullPolicy?: "IfNotPresent" | "Always" | "Never";
+    readonly imagePullPolicy?: (typeof PULL_POLICIES)[number];
     /** `false` when the dashboard is served over plain HTTP (sets `APP_SECURE_COOKIES=false`). @default true */
     readonly secureCookies?: boolean;
     /** `storageClassName` for Kubeflow's PVCs and StatefulSet claim templates. @default undefined (cluster default) */
     readonly storageClass?: string;
     /** Service type of the Istio ingress gateway: NodePort on-prem, LoadBalancer on EKS. @default undefined (keep) */
-    readonly ingressServiceType?: "NodePort" | "LoadBalancer" | "ClusterIP";
+    readonly ingressServiceType?: (typeof GATEWAY_SERVICE_TYPES)[number];
     /** Istio's JWT policy; `first-party-jwt` for clusters without TokenRequest. @default undefined (keep) */
-    readonly istioJwtPolicy?: "first-party-jwt" | "third-party-jwt";
+    readonly istioJwtPolicy?: (typeof ISTIO_JWT_POLICIES)[number];
     /**
      * `failurePolicy` of every admission webhook. `Ignore` only where no pod can serve them
      * (a control plane without nodes, as in kfstack's own tests): a webhook nobody serves
      * with `Fail` refuses every object it intercepts. @default undefined (keep)
      */
-    readonly webhookFailurePolicy?: "Ignore" | "Fail";
+    readonly webhookFailurePolicy?: (typeof WEBHOOK_FAILURE_POLICIES)[number];
     /**
      * A registry host Knative Serving must not contact to resolve tags to digests (its
      * `registries-skipping-tag-resolving`): the mirror, whose private CA or auth the controller

@@ -141,7 +141,7 @@ const cases: Case[] = [
         what: "two --mirror where one is taken",
         args: ["rewrite", "--mirror", "a.io", "--mirror", "b.io"],
         stdin: POD,
-        error: /takes one --mirror \(got a\.io, b\.io\)/,
+        error: /--mirror given twice \(a\.io, b\.io\); give it once/,
     },
     { what: "a mirror with a scheme", args: ["check", "--mirror", "https://r.io"], stdin: POD, error: /invalid mirror "https:\/\/r\.io": drop the URL scheme/ },
     {

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { parseSettings, ConfigError } from "../../../lib/config";
+import { parseSettings, ConfigError, EKS_DEFAULTS, SCHEMA } from "../../../lib/config";
 
 describe("stack config validation", () => {
     it("reports every problem together, each naming its key", () => {
@@ -109,5 +109,68 @@ describe("stack config validation", () => {
         assert.equal(ecr.mirrorFill.type, "ecr");
         const off = parseSettings({ ...base, mirror: { registry: "r.io/kf" }, transforms: { knativeSkipTagResolving: false } }, "/");
         assert.equal(off.transforms.skipTagResolvingFor, undefined);
+    });
+});
+
+describe("the settings schema", () => {
+    const base = { manifests: { path: "m" }, mirror: { registry: "r.io/kf" } };
+
+    it("gives EksCluster the same defaults the stack config gets", () => {
+        const s = parseSettings({ ...base, cluster: { type: "eks" } }, "/");
+        assert.deepStrictEqual(s.eks, EKS_DEFAULTS);
+        assert.strictEqual(EKS_DEFAULTS.version, SCHEMA.cluster.fields.version.default);
+        assert.strictEqual(s.mirrorFill.jobs, SCHEMA.mirror.fields.jobs.default);
+    });
+
+    it("checks every field by its kind, each problem naming its key", () => {
+        assert.throws(
+            () =>
+                parseSettings(
+                    {
+                        ...base,
+                        cluster: { type: "eks", desiredSize: 2.5, name: "-x", subnetIds: { public: [] } },
+                        storage: { basePath: "relative/dir", volumeType: "nfs", claims: [] },
+                        admission: { actions: ["Deny", "Block"], serverVersion: "one" },
+                        skipAwait: "yes",
+                    },
+                    "/",
+                ),
+            (e: unknown) => {
+                assert.ok(e instanceof ConfigError);
+                const keys = e.problems.map((p) => p.split(" ")[0].replace(/:$/, "")).sort();
+                assert.deepStrictEqual(keys, [
+                    "kfstack:admission.actions",
+                    "kfstack:admission.serverVersion",
+                    "kfstack:cluster.desiredSize",
+                    "kfstack:cluster.name",
+                    "kfstack:cluster.subnetIds",
+                    "kfstack:skipAwait",
+                    "kfstack:storage",
+                    "kfstack:storage.basePath",
+                    "kfstack:storage.claims",
+                    "kfstack:storage.volumeType",
+                ]);
+                assert.match(e.message, /kfstack:storage\.basePath "relative\/dir" must be an absolute path/);
+                assert.match(e.message, /kfstack:cluster\.desiredSize must be a whole number from 0 to 1000, got 2\.5/);
+                assert.match(e.message, /kfstack:admission\.actions has Block; use Deny, Warn, Audit/);
+                return true;
+            },
+        );
+    });
+
+    it("resolves the stack's own paths against its folder and keeps the nodes' paths as given", () => {
+        const s = parseSettings(
+            {
+                ...base,
+                kustomize: { cacheDir: "cache", remotes: { "https://github.com/x/y": "vendor/y" } },
+                apps: { extra: [{ name: "mine", path: "apps/mine" }] },
+                storage: { node: "n1" },
+            },
+            "/stack",
+        );
+        assert.strictEqual(s.kustomize.cacheDir, "/stack/cache");
+        assert.deepStrictEqual(s.kustomize.remotes, { "https://github.com/x/y": "/stack/vendor/y" });
+        assert.deepStrictEqual(s.apps.extra, [{ name: "mine", path: "/stack/apps/mine", after: [] }]);
+        assert.strictEqual(s.storage?.basePath, SCHEMA.storage.fields.basePath.default);
     });
 });
