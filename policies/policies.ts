@@ -199,18 +199,19 @@ export function awsPartition(enforcementLevel: EnforcementLevel = "mandatory"): 
     };
 }
 
-/** `ecr-repository-hygiene`: mirror repositories immutable, scanned on push, not force-deletable. */
+/**
+ * `ecr-repository-hygiene`: mirror repositories scanned on push and not force-deletable. Tag
+ * mutability is not checked: the mirror's repositories are MUTABLE so the next `up` can repair a
+ * moved or broken tag, and a re-pushed tag is caught by digest instead (the reason is at
+ * `ECR_TAG_MUTABILITY` in lib/aws/ecr.ts).
+ */
 export function ecrRepositoryHygiene(enforcementLevel: EnforcementLevel = "advisory"): ResourceValidationPolicy {
     return {
         name: "ecr-repository-hygiene",
-        description: "Mirror ECR repositories are immutable, scan on push, and are not force-deletable.",
+        description: "Mirror ECR repositories scan on push and are not force-deletable (tags stay mutable, so the mirror can repair them).",
         enforcementLevel,
         validateResource: validateResourceOfType(aws.ecr.Repository, (repo, _args, report) => {
             const r = plainProps(repo) as Record<string, any>;
-            if (r.imageTagMutability !== "IMMUTABLE")
-                report(
-                    `imageTagMutability is ${JSON.stringify(r.imageTagMutability ?? "MUTABLE")}: set IMMUTABLE, so a mirrored tag can never be re-pushed with other content`,
-                );
             if (r.imageScanningConfiguration?.scanOnPush !== true)
                 report("imageScanningConfiguration.scanOnPush is not true: scan every image as it is mirrored");
             if (r.forceDelete === true) report("forceDelete is true: a stack destroy would delete the mirrored images with the repository; leave it false");

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { InputError } from "../../lib/core";
 import { parseMirror } from "../../lib/rewrite";
-import { ecrHostProblem, ecrLifecyclePolicy, ecrRegistryHost, ecrRepositoriesFor } from "../../lib/aws";
+import { ECR_TAG_MUTABILITY, ecrHostProblem, ecrLifecyclePolicy, ecrRegistryHost, ecrRepositoriesFor } from "../../lib/aws";
 import { parseReference } from "../../lib/images";
 import { ecrRepositoryName } from "../../lib/rewrite";
 import { FillArgs, fillMirror, ImageResources } from "./fill";
@@ -59,7 +59,8 @@ export class EcrMirror extends pulumi.ComponentResource {
                     `${name}-${repo}`,
                     {
                         name: repo,
-                        imageTagMutability: "MUTABLE",
+                        // MUTABLE so the next up can repair a moved or broken tag; the reason is at ECR_TAG_MUTABILITY.
+                        imageTagMutability: ECR_TAG_MUTABILITY,
                         imageScanningConfiguration: { scanOnPush: args.scanOnPush ?? true },
                         encryptionConfigurations: [
                             { encryptionType: args.encryption ?? "AES256", ...(args.encryption === "KMS" && args.kmsKey ? { kmsKey: args.kmsKey } : {}) },

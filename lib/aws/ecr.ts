@@ -35,3 +35,17 @@ export function ecrLifecyclePolicy(days: number): string {
         ],
     });
 }
+
+/**
+ * The tag mutability of the mirror's ECR repositories: MUTABLE, chosen for repair. kfstack's
+ * mirror copies by the source's tag and checks the copy by digest (`kfstack mirror verify`, the
+ * MirroredImage provider's drift read): when an upstream tag moved, or a copy was deleted or left
+ * partial, the next `pulumi up` or `kfstack mirror copy` writes the tag again. IMMUTABLE would turn
+ * each of those into a repository that serves the wrong content (or nothing) until someone deletes
+ * it by hand — the "why does the mirror still have the old image" of the field notes. What
+ * IMMUTABLE protects against, someone re-pushing a mirrored tag with other content, kfstack
+ * catches by digest instead: verify reports `differs`, and the mirror-only admission and the
+ * pinned-images policy keep refusing images outside the mirror. The `ecr-repository-hygiene`
+ * policy checks what this choice leaves: scan on push, no force delete.
+ */
+export const ECR_TAG_MUTABILITY = "MUTABLE" as const;
