@@ -8,7 +8,7 @@ import { UsageError } from "../core/errors";
 import { admissionCheck, apisCheck, CheckResult, formatChecks, mirrorCheck, storageClassCheck, tokenCheck, versionCheck } from "../check/doctor";
 import { K8sObject } from "../core/objects";
 import { readAuthFile } from "../mirror/auth";
-import { verifyImages } from "../mirror/copy";
+import { verifyImages } from "../mirror/verify";
 import { planExtras, preparePlatform } from "../plan";
 import { dynamicClassName } from "../onprem/provisioners";
 import { Outcome, Parsed } from "./args";

@@ -6,3 +6,4 @@ export * from "./text";
 export * from "./cache";
 export * from "./configKeys";
 export * from "./credentials";
+export * from "./packageRoot";

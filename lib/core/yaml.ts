@@ -56,7 +56,14 @@ function splitChunks(text: string): Chunk[] {
     while (pos < text.length) {
         const nl = text.indexOf("\n", pos);
         const end = nl < 0 ? text.length : nl + 1;
-        if (pos > start && MARKER.test(text.slice(pos, Math.min(end, pos + 4)))) {
+        const marker = MARKER.exec(text.slice(pos, Math.min(end, pos + 4)))?.[0];
+        if (marker === "...") {
+            // A document end marker closes the document it ends: it stays with it, and what
+            // follows is a new (bare) document.
+            chunks.push({ text: text.slice(start, end), line: startLine });
+            start = end;
+            startLine = line + 1;
+        } else if (marker && pos > start) {
             chunks.push({ text: text.slice(start, pos), line: startLine });
             start = pos;
             startLine = line;
@@ -64,7 +71,7 @@ function splitChunks(text: string): Chunk[] {
         pos = end;
         line++;
     }
-    chunks.push({ text: text.slice(start), line: startLine });
+    if (start < text.length || chunks.length === 0) chunks.push({ text: text.slice(start), line: startLine });
     return chunks;
 }
 

@@ -8,7 +8,9 @@
 import { parseMirror } from "../rewrite/mirror";
 import { parseReference } from "../images/reference";
 import { AuthMap } from "./auth";
-import { Clients, copyImages, pairsOf, splitName, targetString } from "./copy";
+import { Clients } from "./clients";
+import { copyImages } from "./copy";
+import { pairsOf, splitName, targetString } from "./naming";
 import { Credentials } from "./registry";
 import { DEFAULT_COPY_JOBS } from "./defaults";
 

@@ -21,6 +21,7 @@ import { isPlainObject } from "../core/objects";
 import { readYamlFile } from "../core/yaml";
 import { cachePath } from "../core/cache";
 import { configKey } from "../core/configKeys";
+import { packageRoot } from "../core/packageRoot";
 import { kustomizationFile, isRemote } from "../source/kustomization";
 
 /** How to render (`kfstack:kustomize`). */
@@ -145,7 +146,7 @@ export function resolveRenderer(binary?: string): { command: string; args: strin
     const key = binary ?? "";
     if (renderer && rendererKey === key) return renderer;
     // scripts/setup.sh builds kustomize into <package>/.tools/bin; kubectl's embedded kustomize is the fallback.
-    const local = path.resolve(__dirname, "..", "..", ".tools", "bin", "kustomize");
+    const local = path.join(packageRoot(), ".tools", "bin", "kustomize");
     const candidates = binary ? [binary] : ["kustomize", ...(fs.existsSync(local) ? [local] : []), "kubectl"];
     for (const candidate of candidates) {
         const isKubectl = path.basename(candidate).startsWith("kubectl");

@@ -1,0 +1,50 @@
+/** How the mirror commands reach registries: the access options and one client per host. */
+import { AuthMap } from "./auth";
+import { Endpoint, RegistryClient } from "./registry";
+import { RetryPolicy } from "./retry";
+
+/** How to reach the registries and how hard to try. */
+export interface RegistryAccess {
+    /**
+     * Plain HTTP to the mirror (a lab registry without TLS).
+     * @default false
+     */
+    readonly plainHttp?: boolean;
+    /**
+     * Plain HTTP to the source registries.
+     * @default false
+     */
+    readonly sourcePlainHttp?: boolean;
+    /** Credentials per registry host. */
+    readonly auths?: AuthMap;
+    /** Retries of each request and each copy. */
+    readonly retry?: RetryPolicy;
+    /**
+     * Time-out of one registry request, in milliseconds.
+     * @default 30000
+     */
+    readonly requestTimeoutMs?: number;
+}
+
+/** Registry clients, one per host, sharing tokens; the mirror's (if any) speaks `plainHttp`, the others `sourcePlainHttp`. */
+export class Clients {
+    private readonly clients = new Map<string, RegistryClient>();
+    constructor(
+        private readonly access: RegistryAccess,
+        private readonly mirrorHost: string | undefined,
+        private readonly onRetry?: (what: string, e: unknown) => void,
+    ) {}
+    for(host: string): RegistryClient {
+        let c = this.clients.get(host);
+        if (!c) {
+            const endpoint: Endpoint = {
+                host,
+                plainHttp: host === this.mirrorHost ? this.access.plainHttp : this.access.sourcePlainHttp,
+                credentials: this.access.auths?.get(host),
+            };
+            c = new RegistryClient(endpoint, { timeoutMs: this.access.requestTimeoutMs, retry: this.access.retry, onRetry: this.onRetry });
+            this.clients.set(host, c);
+        }
+        return c;
+    }
+}

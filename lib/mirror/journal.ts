@@ -1,0 +1,51 @@
+/**
+ * The journal of a copy run: each image's source digest as soon as it is known, and each
+ * finished image, one JSON line each. An interrupted run resumes from it without asking the
+ * source again, and copies the same bytes even if a tag moved in between.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { cachePath } from "../core/cache";
+import { Mirror } from "../rewrite/mirror";
+import { Pair } from "./naming";
+
+export interface JournalEntry {
+    readonly source: string;
+    readonly digest: string;
+    readonly status: "done" | "failed";
+}
+
+/** A run's journal; with no file it only remembers in memory. */
+export class Journal {
+    readonly entries = new Map<string, JournalEntry>();
+    constructor(readonly file: string | undefined) {
+        if (!file || !fs.existsSync(file)) return;
+        for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+            if (!line.trim()) continue;
+            try {
+                const e = JSON.parse(line) as JournalEntry;
+                if (e.source && e.digest) this.entries.set(e.source, e);
+            } catch {
+                // A line cut short by a kill: the image is simply not known to be done.
+            }
+        }
+    }
+    record(e: JournalEntry): void {
+        this.entries.set(e.source, e);
+        if (!this.file) return;
+        fs.mkdirSync(path.dirname(this.file), { recursive: true });
+        fs.appendFileSync(this.file, JSON.stringify(e) + "\n");
+    }
+    /** The run finished with nothing left to do: the journal has served its purpose. */
+    finish(): void {
+        if (this.file) fs.rmSync(this.file, { force: true });
+    }
+}
+
+/** The journal file of a run when none is given: one per mirror and image list. */
+export function defaultJournal(mirror: Mirror, pairs: readonly Pair[]): string {
+    const h = crypto.createHash("sha256").update(mirror.location).update("\0");
+    for (const p of pairs.map((x) => x.source.normalized).sort()) h.update(p + "\n");
+    return cachePath("mirror", `copy-${h.digest("hex").slice(0, 16)}.jsonl`);
+}
