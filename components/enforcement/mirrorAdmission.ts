@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K8sObject } from "../../lib/core";
-import { KubeObject, withAnnotations } from "../kubeflow/app";
+import { objectResourceName, withAnnotations } from "../../lib/plan";
+import { KubeObject } from "../kubernetes";
 
 export interface MirrorAdmissionArgs {
     /** The policies and bindings: `planExtras(settings, prepared).admission` (`admissionObjects`). */
@@ -24,16 +25,13 @@ export class MirrorAdmission extends pulumi.ComponentResource {
         for (const o of args.objects) {
             const isPolicy = o.kind === "ValidatingAdmissionPolicy";
             const policy = isPolicy ? undefined : policies.get((o.spec as { policyName: string }).policyName);
-            const r = new KubeObject(
-                `${o.metadata.name}-${isPolicy ? "policy" : "binding"}`,
-                withAnnotations(o, args.annotations ?? {}),
-                o.apiVersion,
-                o.kind,
-                {
-                    parent: this,
-                    dependsOn: policy ? [policy] : [],
-                },
-            );
+            // Stacks made before one naming rule named these `<object>-policy`/`-binding`; the alias keeps them.
+            const before = `${o.metadata.name}-${isPolicy ? "policy" : "binding"}`;
+            const r = new KubeObject(objectResourceName(name, o), withAnnotations(o, args.annotations ?? {}), o.apiVersion, o.kind, {
+                parent: this,
+                aliases: [{ name: before }],
+                dependsOn: policy ? [policy] : [],
+            });
             if (isPolicy) policies.set(o.metadata.name, r);
         }
         this.policyNames = pulumi.output([...policies.keys()]);

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { InputError, objectKey } from "../../lib/core";
-import { parseReference } from "../../lib/images";
-import { PreparedPlatform, findDexConfig, withDexUsers } from "../../lib/plan";
+import { objectKey } from "../../lib/core";
+import { PreparedPlatform, findDexConfig, imageResourcesOf, waitGraph, withDexUsers } from "../../lib/plan";
 import { KubeflowApp } from "./app";
 
 export interface PlatformUser {
@@ -26,16 +25,6 @@ export interface KubeflowPlatformArgs {
     readonly mirroredImages?: ReadonlyMap<string, pulumi.Resource>;
 }
 
-/** The mirror resources of an app's images; an image the mirror does not list is an error (a mirror built from another plan). */
-export function imagesOf(sourceImages: readonly string[], mirrored: ReadonlyMap<string, pulumi.Resource> | undefined): pulumi.Resource[] {
-    if (!mirrored) return [];
-    return sourceImages.map((s) => {
-        const r = mirrored.get(parseReference(s).normalized);
-        if (!r) throw new InputError(`the mirror component has no resource for ${s}; build it from the same plan's sourceImages`);
-        return r;
-    });
-}
-
 /**
  * Kubeflow: every enabled app as a KubeflowApp, each after the apps it
  * depends on (cert-manager → istio → auth → knative → kubeflow apps → user
@@ -56,15 +45,15 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
         super("kfstack:kubeflow:Platform", name, {}, opts);
         const apps = new Map<string, KubeflowApp>();
         const users = args.users ?? [];
-        // What waiting for an app means: waiting for its closing object (which waits for the rest
-        // of the app and for the app's own dependencies), or for an app without objects, for its dependencies.
-        const waitFor = (appName: string): pulumi.Resource[] => {
+        // What waiting for an app means (lib/plan): waiting for its closing object, which waits for
+        // the rest of the app and for the app's own dependencies.
+        const graph = waitGraph(args.prepared.apps.map((a) => ({ name: a.name, dependsOn: a.dependsOn, hasObjects: a.objects.length > 0 })));
+        const closingOf = (appName: string): pulumi.Resource[] => {
             const closing = apps.get(appName)?.closing;
-            if (closing) return [closing];
-            return (args.prepared.apps.find((p) => p.name === appName)?.dependsOn ?? []).flatMap(waitFor);
+            return closing ? [closing] : [];
         };
         for (const app of args.prepared.apps) {
-            const imageDeps = imagesOf(app.sourceImages, args.mirroredImages);
+            const imageDeps = args.mirroredImages ? imageResourcesOf(app.sourceImages, args.mirroredImages) : [];
             if (args.mirroredImages) pulumi.log.info(`${app.name}: waits for ${imageDeps.length} mirrored image(s)`, this);
             const overrides = new Map<string, Record<string, pulumi.Input<any>>>();
             const dex = users.length > 0 ? findDexConfig(app.objects) : undefined;
@@ -73,7 +62,6 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
                 const passwords = users.map((u) => pulumi.secret(u.password));
                 const data = dex.object.data as Record<string, string>;
                 overrides.set(objectKey(dex.object), {
-                    ...dex.object,
                     data: pulumi.all(passwords).apply((pws) => ({
                         ...data,
                         [dex.key]: withDexUsers(
@@ -91,7 +79,7 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
                         objects: app.objects,
                         images: app.images,
                         digest: app.digest,
-                        dependsOn: [...new Set(app.dependsOn.flatMap(waitFor)), ...imageDeps],
+                        dependsOn: [...(graph.waitsFor.get(app.name) ?? []).flatMap(closingOf), ...imageDeps],
                         overrides,
                         annotations: args.annotations,
                     },
@@ -101,8 +89,7 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
         }
         for (const w of args.prepared.warnings) pulumi.log.warn(w, this);
         this.apps = apps;
-        const awaited = new Set(args.prepared.apps.flatMap((a) => a.dependsOn));
-        this.done = [...new Set(args.prepared.apps.filter((a) => !awaited.has(a.name)).flatMap((a) => waitFor(a.name)))];
+        this.done = graph.done.flatMap(closingOf);
         this.appDigests = pulumi.output(Object.fromEntries(args.prepared.apps.map((a) => [a.name, a.digest])));
         this.images = pulumi.output([...new Set(args.prepared.apps.flatMap((a) => a.images))].sort());
         this.registerOutputs({ appDigests: this.appDigests, images: this.images });

@@ -81,9 +81,16 @@ export class EcrMirror extends pulumi.ComponentResource {
         this.location = mirror.location;
         this.repositories = repositories;
         // Each image after its repository: ECR refuses a push to a repository that does not exist.
-        this.images = fillMirror(this, name, mirror, args, auths, mirrorAuth, (source) => {
-            const r = repositories.get(ecrRepositoryName(parseReference(source), mirror));
-            return r ? [r] : [];
+        this.images = fillMirror(args, {
+            parent: this,
+            name,
+            mirror,
+            auths,
+            mirrorAuth,
+            dependsOn: (source) => {
+                const r = repositories.get(ecrRepositoryName(parseReference(source), mirror));
+                return r ? [r] : [];
+            },
         });
         this.registerOutputs({ registryHost: this.registryHost, location: this.location });
     }

@@ -44,16 +44,25 @@ export function dockerPathProblem(sourceImages: readonly string[]): InputError |
     );
 }
 
-/** Registers one resource per image under `parent`; `auths` and `dependsOn` for each. */
-export function fillMirror(
-    parent: pulumi.ComponentResource,
-    name: string,
-    mirror: Mirror,
-    args: FillArgs,
-    auths: pulumi.Input<Record<string, { username: string; password: string }>> | undefined,
-    mirrorAuth: pulumi.Input<{ address: string; username: string; password: string }> | undefined,
-    dependsOn: (source: string) => pulumi.Resource[],
-): Map<string, pulumi.Resource> {
+/** Where `fillMirror` registers and with what: the component, the mirror, credentials, what each image waits for. */
+export interface FillContext {
+    /** The component the resources belong to (`this`). */
+    readonly parent: pulumi.ComponentResource;
+    /** The component's name: the prefix of every resource name. */
+    readonly name: string;
+    readonly mirror: Mirror;
+    /** Credentials per registry host, for the skopeo engine. @default none */
+    readonly auths?: pulumi.Input<Record<string, { username: string; password: string }>>;
+    /** The mirror's credentials, for the docker engine. @default none */
+    readonly mirrorAuth?: pulumi.Input<{ address: string; username: string; password: string }>;
+    /** What an image's resource waits for (its ECR repository, say). @default nothing */
+    readonly dependsOn?: (source: string) => pulumi.Resource[];
+}
+
+/** Registers one resource per image under `parent`. */
+export function fillMirror(args: FillArgs, context: FillContext): Map<string, pulumi.Resource> {
+    const { parent, name, mirror, auths, mirrorAuth } = context;
+    const dependsOn = context.dependsOn ?? (() => []);
     const out = new Map<string, pulumi.Resource>();
     const sources = [...new Set(args.sourceImages.map((s) => parseReference(s).normalized))].sort();
     if (args.engine === "docker") {

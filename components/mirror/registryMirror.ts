@@ -25,7 +25,7 @@ export class RegistryMirror extends pulumi.ComponentResource {
         const auths = creds?.apply(([username, password]) => ({ [mirror.host]: { username, password } }));
         const mirrorAuth = creds?.apply(([username, password]) => ({ address: mirror.host, username, password }));
         this.location = mirror.location;
-        this.images = fillMirror(this, name, mirror, args, auths, mirrorAuth, () => []);
+        this.images = fillMirror(args, { parent: this, name, mirror, auths, mirrorAuth });
         this.imageCount = pulumi.output(this.images.size);
         this.registerOutputs({ location: this.location, imageCount: this.imageCount });
     }

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { StoragePlan } from "../../lib/onprem";
-import { KubeObject, withAnnotations } from "../kubeflow/app";
+import { K8sObject } from "../../lib/core";
+import { StoragePlan, volumesByClaim } from "../../lib/onprem";
+import { objectResourceName, withAnnotations } from "../../lib/plan";
+import { KubeObject } from "../kubernetes";
 
 export interface OnPremStorageArgs {
     /** What to create: `planStorage(platform objects, settings.storage, mirror)`. */
@@ -26,17 +28,13 @@ export class OnPremStorage extends pulumi.ComponentResource {
     constructor(name: string, args: OnPremStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("kfstack:onprem:Storage", name, {}, opts);
         const ann = args.annotations ?? {};
-        const register = (o: Record<string, any>, extra: pulumi.CustomResourceOptions = {}) =>
-            new KubeObject(
-                `${name}-${o.kind}-${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name}`,
-                withAnnotations(o as any, ann),
-                o.apiVersion,
-                o.kind,
-                {
-                    parent: this,
-                    ...extra,
-                },
-            );
+        const register = (o: K8sObject, extra: pulumi.CustomResourceOptions = {}): KubeObject => {
+            const resourceName = objectResourceName(name, o);
+            // Stacks made before one naming rule named these objects with their kind too; the
+            // alias keeps them (a protected volume must never be planned as delete + create).
+            const before = `${name}-${o.kind}-${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name}`;
+            return new KubeObject(resourceName, withAnnotations(o, ann), o.apiVersion, o.kind, { parent: this, aliases: [{ name: before }], ...extra });
+        };
         const staticClass = register(args.plan.staticClass);
         for (const pv of args.plan.volumes) register(pv, { dependsOn: [staticClass], protect: args.protect ?? true });
         // The provisioner's Namespace before what lives in it.
@@ -46,9 +44,7 @@ export class OnPremStorage extends pulumi.ComponentResource {
             const ns = o.metadata.namespace ? namespaces.get(o.metadata.namespace) : undefined;
             register(o, { dependsOn: ns ? [ns] : [] });
         }
-        this.volumes = pulumi.output(
-            Object.fromEntries(args.plan.volumes.map((v) => [`${(v.spec as any).claimRef.namespace}/${(v.spec as any).claimRef.name}`, v.metadata.name])),
-        );
+        this.volumes = pulumi.output(volumesByClaim(args.plan.volumes));
         this.defaultClass = pulumi.output(args.plan.dynamicClass);
         this.objectCount = 1 + args.plan.volumes.length + args.plan.provisioner.length;
         this.registerOutputs({ volumes: this.volumes, defaultClass: this.defaultClass });

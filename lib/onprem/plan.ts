@@ -33,3 +33,13 @@ export function planStorage(objects: readonly K8sObject[], settings: StorageSett
         sourceImages: rewritten ? imageList(rewritten.findings) : [],
     };
 }
+
+/** `namespace/claim` → the name of the PersistentVolume pre-bound to it. */
+export function volumesByClaim(volumes: readonly K8sObject[]): Record<string, string> {
+    return Object.fromEntries(
+        volumes.map((v) => {
+            const ref = (v.spec as { claimRef: { namespace: string; name: string } }).claimRef;
+            return [`${ref.namespace}/${ref.name}`, v.metadata.name];
+        }),
+    );
+}

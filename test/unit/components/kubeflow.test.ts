@@ -137,7 +137,7 @@ describe("the test mocks", () => {
     // what a test reads must be what Pulumi's own mock monitor gives.
     async function run(pulumiPath: boolean) {
         const mocks = useMocks({}, {}, "unit", pulumiPath);
-        const { KubeObject } = await import("../../../components/kubeflow");
+        const { KubeObject } = await import("../../../components/kubernetes");
         const pulumi = await import("@pulumi/pulumi");
         const ns = new KubeObject("ns", { apiVersion: "v1", kind: "Namespace", metadata: { name: "kubeflow", labels: { a: "b" } } }, "v1", "Namespace");
         const s = new KubeObject(

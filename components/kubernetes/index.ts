@@ -1,0 +1,2 @@
+/** What every component registers Kubernetes objects with. */
+export * from "./kubeObject";
