@@ -32,7 +32,7 @@ export class OnPremStorage extends pulumi.ComponentResource {
             const resourceName = objectResourceName(name, o);
             // Stacks made before one naming rule named these objects with their kind too; the
             // alias keeps them (a protected volume must never be planned as delete + create).
-            const before = `${name}-${o.kind}-${o.metadata.namespace ? o.metadata.namespace + "/" : ""}${o.metadata.name}`;
+            const before = objectResourceName(`${name}-${o.kind}`, o);
             return new KubeObject(resourceName, withAnnotations(o, ann), o.apiVersion, o.kind, { parent: this, aliases: [{ name: before }], ...extra });
         };
         const staticClass = register(args.plan.staticClass);

@@ -5,3 +5,6 @@
 
 /** Images copied at once: `kfstack mirror copy --jobs`, `kfstack:mirror.jobs`, the `MirroredImage` provider. */
 export const DEFAULT_COPY_JOBS = 4;
+
+/** Images looked up at once by `kfstack mirror verify` and `kfstack doctor`'s mirror check (HEADs only). */
+export const DEFAULT_VERIFY_JOBS = 8;

@@ -23,6 +23,7 @@ import { Mirror } from "../rewrite/mirror";
 import { parseReference } from "../images/reference";
 import { writeTempAuthFile } from "./auth";
 import { Clients, RegistryAccess } from "./clients";
+import { DEFAULT_COPY_JOBS } from "./defaults";
 import { pairsOf, splitName, targetString, uniqueReferences } from "./naming";
 import { formatBytes, ImageResult, RunSummary, summarise } from "./results";
 import { parallel } from "./scheduler";
@@ -142,7 +143,7 @@ export async function exportImages(references: string[], dir: string, options: E
         return p;
     };
 
-    await parallel(sources, Math.max(1, options.jobs ?? 4), async (ref) => {
+    await parallel(sources, Math.max(1, options.jobs ?? DEFAULT_COPY_JOBS), async (ref) => {
         const source = ref.normalized;
         const client = clients.for(ref.registry);
         const repo = ref.repository;
@@ -298,7 +299,7 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
     let done = 0;
     try {
         const entries = [...images.entries()];
-        await parallel(entries, Math.max(1, options.jobs ?? 4), async ([source, d]) => {
+        await parallel(entries, Math.max(1, options.jobs ?? DEFAULT_COPY_JOBS), async ([source, d]) => {
             const [pair] = pairsOf([source], mirror);
             const target = targetString(pair);
             const { repository } = splitName(pair.targetName);

@@ -1,13 +1,11 @@
 /** The two digests every mirror check compares, and `verifyImages` built from them. */
 import { Mirror } from "../rewrite/mirror";
 import { Clients, RegistryAccess } from "./clients";
+import { DEFAULT_VERIFY_JOBS } from "./defaults";
 import { Journal } from "./journal";
 import { Pair, pairsOf, splitName, targetString } from "./naming";
 import { messageOf } from "./results";
 import { parallel } from "./scheduler";
-
-/** Verification lookups at the same time by default. */
-export const DEFAULT_VERIFY_JOBS = 8;
 
 export interface SourceDigest {
     readonly digest?: string;

@@ -103,14 +103,6 @@ export function looseEnds(order: readonly K8sObject[], plan: ReadonlyMap<string,
     return order.filter((o) => !needed.has(objectKey(o)));
 }
 
-/**
- * The object that closes an app: its last loose end. Registered after the other loose ends (and
- * so after every object of the app), it is what the apps that come after wait for.
- */
-export function closingObject(order: readonly K8sObject[], plan: ReadonlyMap<string, readonly string[]>): K8sObject | undefined {
-    return looseEnds(order, plan).pop();
-}
-
 /** What an app provides and uses, for ordering apps. */
 export interface AppFacts {
     readonly name: string;

@@ -40,7 +40,8 @@ export interface AppRegistration {
 }
 
 /**
- * An app's objects in registration order. The closing object is last and waits for the app's
+ * An app's objects in registration order. The closing object, the last loose end, is registered
+ * last and waits for the app's
  * other loose ends (objects nothing depends on), so through them for every object of the app:
  * later apps wait for that one object instead of each of the app's objects (with Pulumi,
  * depending on a component is depending on each of its children: for v1.9.1 that was 51,000
