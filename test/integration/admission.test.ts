@@ -19,6 +19,26 @@ const BAD = "docker.io/library/busybox:1.36";
 const pod = (name: string, spec: Record<string, unknown>, namespace = "default") => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace }, spec });
 const containers = (image: string) => ({ containers: [{ name: "c", image }] });
 
+/** A Pod, a Deployment and a CronJob running the public image: one per admission shape. */
+function badObjects(prefix: string): { kind: string }[] {
+    const template = { metadata: { labels: { app: "x" } }, spec: containers(BAD) };
+    return [
+        pod(`${prefix}-pod`, containers(BAD)),
+        {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: `${prefix}-deploy`, namespace: "default" },
+            spec: { selector: { matchLabels: { app: "x" } }, template },
+        },
+        {
+            apiVersion: "batch/v1",
+            kind: "CronJob",
+            metadata: { name: `${prefix}-cron`, namespace: "default" },
+            spec: { schedule: "* * * * *", jobTemplate: { spec: { template: { spec: { ...containers(BAD), restartPolicy: "Never" } } } } },
+        },
+    ];
+}
+
 function checkAdmits(image: string): boolean {
     const inv = inventoryOf(jsyaml.dump(pod("p", containers(image))), "t");
     if (invalidReferenceError(inv.findings, "t", inv.documents)) return false;
@@ -42,33 +62,20 @@ describe("mirror-only admission on a real API server", function () {
         const objects = admissionObjects("kfstack-mirror-only", [MIRROR], { actions: ["Deny"], exemptNamespaces: ["kube-system", "tools"] });
         const applied = cluster.kubectl(["apply", "--server-side", "-f", "-"], objects.map((o) => "---\n" + jsyaml.dump(o)).join(""));
         assert.equal(applied.status, 0, applied.stderr);
-        // Policies take effect once the API server has compiled them: wait until a public image is refused.
+        // Each shape has its own policy, and each takes effect once the API server has compiled
+        // it: wait until every shape refuses a public image (a dry run), not only the Pod's.
         const deadline = Date.now() + 30_000;
-        while (create(pod("probe", containers(BAD)), true).status === 0) {
-            if (Date.now() > deadline) throw new Error("the admission policy never took effect");
-            await new Promise((r) => setTimeout(r, 250));
+        for (const probe of badObjects("probe")) {
+            while (create(probe, true).status === 0) {
+                if (Date.now() > deadline) throw new Error(`the admission policy for ${probe.kind} never took effect`);
+                await new Promise((r) => setTimeout(r, 250));
+            }
         }
     });
     after(async () => cluster?.stop());
 
     it("refuses a Pod, a Deployment and a CronJob with a public image, naming it and the mirror", () => {
-        const template = { metadata: { labels: { app: "x" } }, spec: containers(BAD) };
-        const objects = [
-            pod("bad-pod", containers(BAD)),
-            {
-                apiVersion: "apps/v1",
-                kind: "Deployment",
-                metadata: { name: "bad-deploy", namespace: "default" },
-                spec: { selector: { matchLabels: { app: "x" } }, template },
-            },
-            {
-                apiVersion: "batch/v1",
-                kind: "CronJob",
-                metadata: { name: "bad-cron", namespace: "default" },
-                spec: { schedule: "* * * * *", jobTemplate: { spec: { template: { spec: { ...containers(BAD), restartPolicy: "Never" } } } } },
-            },
-        ];
-        for (const o of objects) {
+        for (const o of badObjects("bad")) {
             const r = create(o);
             assert.notEqual(r.status, 0, `${o.kind} admitted`);
             assert.match(
