@@ -1,7 +1,7 @@
 /**
  * The kfstack Pulumi program: Kubeflow from a kubeflow/manifests release, every
  * image from the mirror, every app its own typed component in install order.
- * Stack config: see README ("Stack config") and Pulumi.dev.yaml.
+ * Stack config: see docs/config.md and Pulumi.dev.yaml.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";

@@ -117,7 +117,7 @@ function engineBench(): void {
         `(etcd, kube-apiserver, kube-controller-manager v1.34.4 on 127.0.0.1; no kubelet: waits for pods skipped everywhere), the Pulumi CLI v3.259.0`,
         `and the Kubernetes provider 4.25.0 built from Go modules, state in a local file backend saved once at the end of each operation (\`PULUMI_SKIP_CHECKPOINTS\`,`,
         `as in the e2e suite: with a checkpoint after every step, the file backend rewrites the whole state 600 times and \`up\` alone took over 4 min here).`,
-        `Every Pulumi run, kfstack's and the Directory's alike, with the CLI's automatic log off (the harness's default, see README "Large stacks");`,
+        `Every Pulumi run, kfstack's and the Directory's alike, with the CLI's automatic log off (the harness's default, see docs/operations.md "Large stacks");`,
         `kfstack's \`up\` with it on (the CLI's default) is measured too. One run each (the ups against the Directory: ${UP_RUNS_NOTE}), ${os.cpus().length} cores, measured ${new Date().toISOString().slice(0, 10)}.`,
         ``,
         `| what | kfstack (pulumi) s | peer | peer s | kfstack / peer | target |`,

@@ -42,7 +42,7 @@ export interface EngineOptions {
      * Keep the CLI's automatic log (v3.259.0 writes every engine RPC, payloads included, gzip'd to
      * `$PULUMI_HOME/logs`: https://github.com/pulumi/pulumi/pull/23731). For a platform's 7 MB of
      * CRD schemas that is half of the CLI's CPU in an `up`; v3.259.0 has no switch for it, so the
-     * harness puts a file where the folder would go and the CLI runs without it (see README,
+     * harness puts a file where the folder would go and the CLI runs without it (see docs/operations.md,
      * "Large stacks"). @default false
      */
     readonly automaticLog?: boolean;
@@ -110,7 +110,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
 export function withoutAutomaticLog(pulumiHome: string): void {
     const logs = path.join(pulumiHome, "logs");
     fs.rmSync(logs, { recursive: true, force: true });
-    fs.writeFileSync(logs, "kfstack: the Pulumi CLI's automatic log is off for this PULUMI_HOME (see kfstack's README)\n");
+    fs.writeFileSync(logs, "kfstack: the Pulumi CLI's automatic log is off for this PULUMI_HOME (see kfstack's docs/operations.md, Large stacks)\n");
 }
 
 /** What one preview or update did to each resource, from the engine's own events. */

@@ -242,7 +242,7 @@ export function synopsisBlock(): string {
 }
 
 /** A document with its synopsis block replaced by the generated one. */
-export function withSynopsis(doc: string, file = "README.md"): string {
+export function withSynopsis(doc: string, file = "docs/cli.md"): string {
     const start = doc.indexOf(SYNOPSIS_START);
     const end = doc.indexOf(SYNOPSIS_END);
     if (start < 0 || end < 0) throw new Error(`${file} has no ${SYNOPSIS_START} ... ${SYNOPSIS_END} block`);

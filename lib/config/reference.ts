@@ -22,7 +22,7 @@ export const SETTINGS: readonly SettingDoc[] = Object.entries(SCHEMA).flatMap(([
 export const REFERENCE_START = "<!-- config-reference:start -->";
 export const REFERENCE_END = "<!-- config-reference:end -->";
 
-/** The README table. */
+/** The docs' table of every setting (docs/config.md). */
 export function referenceTable(): string {
     const esc = (s: string) => s.replace(/\|/g, "\\|");
     return [
@@ -34,10 +34,10 @@ export function referenceTable(): string {
     ].join("\n");
 }
 
-/** The README with its reference block replaced by the generated one. */
-export function withReference(readme: string): string {
-    const start = readme.indexOf(REFERENCE_START);
-    const end = readme.indexOf(REFERENCE_END);
-    if (start < 0 || end < 0) throw new Error(`README.md has no ${REFERENCE_START} ... ${REFERENCE_END} block`);
-    return readme.slice(0, start) + referenceTable() + readme.slice(end + REFERENCE_END.length);
+/** A document with its reference block replaced by the generated one. */
+export function withReference(doc: string, file = "docs/config.md"): string {
+    const start = doc.indexOf(REFERENCE_START);
+    const end = doc.indexOf(REFERENCE_END);
+    if (start < 0 || end < 0) throw new Error(`${file} has no ${REFERENCE_START} ... ${REFERENCE_END} block`);
+    return doc.slice(0, start) + referenceTable() + doc.slice(end + REFERENCE_END.length);
 }
