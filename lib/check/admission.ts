@@ -53,6 +53,12 @@ export interface AdmissionSettings {
     readonly exemptNamespaces: string[];
 }
 
+/** The run-time mirror rule (`kfstack:admission.*`): ValidatingAdmissionPolicies, Kubernetes ≥ 1.30. */
+export interface AdmissionConfig extends AdmissionSettings {
+    /** Install the policies. @default true (false when the cluster is older than 1.30) */
+    readonly enabled: boolean;
+}
+
 export const DEFAULT_EXEMPT = ["kube-system", "kube-public", "kube-node-lease"];
 
 /** The three shapes that hold a pod spec, each its own policy so every expression type-checks. */

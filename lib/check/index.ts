@@ -2,3 +2,4 @@
 export * from "./rules";
 export * from "./admission";
 export * from "./doctor";
+export * from "./extras";

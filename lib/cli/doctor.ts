@@ -9,7 +9,8 @@ import { admissionCheck, apisCheck, CheckResult, formatChecks, mirrorCheck, stor
 import { K8sObject } from "../core/objects";
 import { readAuthFile } from "../mirror/auth";
 import { verifyImages } from "../mirror/verify";
-import { planExtras, preparePlatform } from "../plan";
+import { preparePlatform } from "../plan";
+import { planExtras } from "../check";
 import { dynamicClassName } from "../onprem/provisioners";
 import { Outcome, Parsed } from "./args";
 import { errorText, loadKubeConfig, servedApis } from "./audit";

@@ -6,7 +6,8 @@
 import * as path from "path";
 import { UsageError } from "../core/errors";
 import { parseSettings, readStackFile, Settings } from "../config";
-import { planExtras, preparePlatform } from "../plan";
+import { preparePlatform } from "../plan";
+import { planExtras } from "../check";
 import { Outcome, Parsed } from "./args";
 import { checkRenderTarget, renderFiles, writeRenderFolder } from "./renderFolder";
 

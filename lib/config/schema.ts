@@ -11,6 +11,8 @@ import { DEFAULT_COPY_JOBS } from "../mirror/defaults";
 import { allowsEveryAction } from "../aws/eks";
 import { DYNAMIC_PROVISIONERS, VOLUME_TYPES, quantityBytes, type ClaimSetting } from "../onprem/storage";
 import { GATEWAY_SERVICE_TYPES, ISTIO_JWT_POLICIES, PULL_POLICIES, WEBHOOK_FAILURE_POLICIES } from "../plan/transforms";
+import type { ExtraApp, ProfileSetting } from "../plan/platform";
+export type { ExtraApp, ProfileSetting };
 import { AnyField, Values, choice, filePath, flag, secret, shaped, text, textList, whole } from "./fields";
 import { isPlainObject } from "../core/objects";
 
@@ -23,24 +25,12 @@ const section = <F extends Record<string, AnyField>>(fields: F): Section<F> => (
 /** An IAM policy for an IRSA role: a managed policy's ARN, or an inline policy document. */
 export type IrsaPolicy = string | Record<string, unknown>;
 
-/** Your own kustomize folder deployed with the release (`kfstack:apps.extra`). */
-export interface ExtraApp {
-    readonly name: string;
-    readonly path: string;
-    readonly after: string[];
-}
-
 /** A Dex static user; the password is a secret the caller holds (never in plain config). */
 export interface UserSetting {
     readonly email: string;
     readonly username: string;
     /** Whether the config has a password for this user (the value itself stays with the caller, a secret). */
     readonly hasPassword: boolean;
-}
-
-export interface ProfileSetting {
-    readonly name: string;
-    readonly owner: string;
 }
 
 const secretHint = (where: string) => `pulumi config set --secret --path '${where}'`;

@@ -5,12 +5,15 @@
  * program reads the stack config into a plain object and calls `parseSettings`; `kfstack render
  * --config Pulumi.<stack>.yaml` does the same from the file.
  */
-import { KfstackError } from "../core/errors";
+import { ConfigError } from "../core/errors";
+export { ConfigError };
 import { configKey as key, closest } from "../core/configKeys";
 import { isPlainObject } from "../core/objects";
 import { parseMirror, InvalidMirrorError, Mirror } from "../rewrite/mirror";
 import { DNS_SUFFIX, isEcrHost } from "../aws/principals";
 import type { StorageSettings } from "../onprem/storage";
+import type { AdmissionConfig } from "../check/admission";
+export type { AdmissionConfig };
 import type { RendererOptions } from "../render/kustomize";
 import type { TransformSettings } from "../plan/transforms";
 import type { ManifestsSource } from "../source/manifests";
@@ -28,13 +31,6 @@ export type EksSettings = Omit<SectionValues<"cluster">, "type">;
 
 /** How the mirror is filled (`kfstack:mirror.*` besides `registry`); the password only as its presence. */
 export type MirrorFill = Omit<SectionValues<"mirror">, "registry" | "password"> & { readonly hasPassword: boolean };
-
-/** The run-time mirror rule (`kfstack:admission.*`): ValidatingAdmissionPolicies, Kubernetes ≥ 1.30. */
-export interface AdmissionConfig {
-    readonly enabled: boolean;
-    readonly actions: ("Deny" | "Warn" | "Audit")[];
-    readonly exemptNamespaces: string[];
-}
 
 /** Validated settings, defaults applied. */
 export interface Settings {
@@ -62,17 +58,6 @@ export interface Settings {
     readonly patchForce: boolean;
 }
 
-/** Bad configuration: every problem, each naming its key. */
-export class ConfigError extends KfstackError {
-    constructor(readonly problems: string[]) {
-        super(
-            problems.length === 1
-                ? `kfstack stack config: ${problems[0]}`
-                : `${problems.length} problems in the kfstack stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
-            problems.length === 1 ? problems[0].split(" ")[0] : undefined,
-        );
-    }
-}
 export { KNOWN };
 
 /** One parse: the raw config, the problems found so far, and the keys a misspelling stands for. */

@@ -24,3 +24,15 @@ export class InputError extends KfstackError {}
 
 /** Wrong flags or arguments on the command line. */
 export class UsageError extends KfstackError {}
+
+/** Bad stack configuration (`kfstack:*`): every problem at once, each naming its key. */
+export class ConfigError extends KfstackError {
+    constructor(readonly problems: string[]) {
+        super(
+            problems.length === 1
+                ? `kfstack stack config: ${problems[0]}`
+                : `${problems.length} problems in the kfstack stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+            problems.length === 1 ? problems[0].split(" ")[0] : undefined,
+        );
+    }
+}

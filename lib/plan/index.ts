@@ -5,5 +5,4 @@ export * from "./dex";
 export * from "./mirrorPlan";
 export * from "./platform";
 export * from "./diff";
-export * from "./extras";
 export * from "./registration";

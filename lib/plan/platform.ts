@@ -6,14 +6,48 @@
  */
 import * as crypto from "crypto";
 import { K8sObject, objectKey, isK8sObject } from "../core/objects";
-import { Settings, ConfigError } from "../config";
+import { ConfigError } from "../core/errors";
 import { configKey } from "../core/configKeys";
-import { readExample, AppSpec, manifestsDir } from "../source";
-import { renderApps } from "../render";
+import { readExample, AppSpec, manifestsDir, ManifestsSource } from "../source";
+import { renderApps, RendererOptions } from "../render";
 import { imageList } from "../images";
-import { rewriteStream, mirrorString } from "../rewrite";
-import { applyTransforms } from "./transforms";
+import { rewriteStream, mirrorString, Mirror } from "../rewrite";
+import { applyTransforms, TransformSettings } from "./transforms";
 import { planApps, topoOrder, dedupe, AppFacts } from "./order";
+
+/** One of your own kustomize folders, registered as an app (`kfstack:apps.extra`). */
+export interface ExtraApp {
+    readonly name: string;
+    readonly path: string;
+    /** Apps it comes after. */
+    readonly after: string[];
+}
+
+/** Which apps the platform holds (`kfstack:apps`). */
+export interface AppSelection {
+    /** Keep only these. @default every app of the release */
+    readonly enabled?: string[];
+    /** Drop these. @default [] */
+    readonly disabled: string[];
+    /** Add these. @default [] */
+    readonly extra: ExtraApp[];
+}
+
+/** A Kubeflow Profile created last (`kfstack:profiles`). */
+export interface ProfileSetting {
+    readonly name: string;
+    readonly owner: string;
+}
+
+/** What preparing the platform reads: the stack settings (lib/config `Settings`) are one. */
+export interface PlatformInput {
+    readonly manifests: ManifestsSource;
+    readonly mirror: Mirror;
+    readonly kustomize: RendererOptions;
+    readonly transforms: TransformSettings;
+    readonly apps: AppSelection;
+    readonly profiles: ProfileSetting[];
+}
 
 /** One app, ready to register. */
 export interface PreparedApp {
@@ -46,7 +80,7 @@ export interface PreparedPlatform {
 export const PROFILES_APP = "user-profiles";
 
 /** The apps the settings select from the catalog (unknown names are reported together). */
-export function selectApps(catalog: AppSpec[], settings: Settings): AppSpec[] {
+export function selectApps(catalog: AppSpec[], settings: Pick<PlatformInput, "apps">): AppSpec[] {
     const known = new Set([...catalog.map((a) => a.name), ...settings.apps.extra.map((e) => e.name)]);
     const problems: string[] = [];
     const check = (names: string[] | undefined, k: string) =>
@@ -74,7 +108,7 @@ export function selectApps(catalog: AppSpec[], settings: Settings): AppSpec[] {
 }
 
 /** Profile CRs for the stack config's user profiles. */
-export function profileObjects(settings: Settings): K8sObject[] {
+export function profileObjects(settings: Pick<PlatformInput, "profiles">): K8sObject[] {
     return settings.profiles.map((p) => ({
         apiVersion: "kubeflow.org/v1",
         kind: "Profile",
@@ -105,7 +139,7 @@ export function manifestDigest(objects: unknown[]): string {
  * Renders, rewrites and orders every enabled app. Throws ConfigError / InputError
  * naming the key or input on bad settings, a missing path, a failed render.
  */
-export async function preparePlatform(settings: Settings): Promise<PreparedPlatform> {
+export async function preparePlatform(settings: PlatformInput): Promise<PreparedPlatform> {
     const root = manifestsDir(settings);
     const example = readExample(root, settings.manifests.example);
     const specs = selectApps(example.apps, settings);

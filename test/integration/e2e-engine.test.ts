@@ -15,10 +15,9 @@ import { startCluster, clusterBinariesPresent, Cluster } from "../../harness/api
 import { startEngine, enginePresent, recordSteps, urnName, urnType, Engine } from "../../harness/engine";
 import { engineConfig, nodelessDevConfig } from "../../harness/stacks";
 import { ROOT } from "../../harness/paths";
-import { admissionObjects } from "../../lib/check";
+import { planExtras } from "../../lib/check";
 import { parseSettings, kfstackConfig } from "../../lib/config";
 import { preparePlatform } from "../../lib/plan";
-import { planStorage } from "../../lib/onprem";
 import { needShared } from "../support/helpers";
 
 const POLICY = { policyPacks: [path.join(ROOT, "policies")], policyPackConfigs: [path.join(ROOT, "policies", "config.dev.json")] };
@@ -64,12 +63,8 @@ describe("e2e: the real Pulumi engine on the dev stack (kubeflow v1.9.1)", funct
         }
         const values = nodelessDevConfig();
         const settings = parseSettings(kfstackConfig(values), ROOT);
-        // The platform's objects and, when on (the default), the mirror-only admission policies.
-        const admission = settings.admission.enabled ? admissionObjects("x", [settings.mirror], settings.admission).length : 0;
-        const prepared = await preparePlatform({ ...settings, users: [] });
-        const platformObjects = prepared.apps.flatMap((a) => a.objects);
-        const storage = settings.storage ? planStorage(platformObjects, settings.storage, settings.mirror) : undefined;
-        objectCount = platformObjects.length + admission + (storage ? 1 + storage.volumes.length + storage.provisioner.length : 0);
+        // The platform's objects, the mirror-only admission policies (on by default) and the storage.
+        objectCount = planExtras(settings, await preparePlatform(settings)).objectCount;
         cluster = await startCluster({ controllers: true });
         engine = await startEngine({ cluster, program: kfstack, config: engineConfig(values) });
         log = (line: string) => fs.appendFileSync(path.join(os.tmpdir(), "kfstack-e2e-engine.log"), line);

@@ -1,13 +1,16 @@
 /**
  * What the stack creates besides the apps — the mirror-only admission policies and the on-prem
  * storage — planned once for `pulumi up` (index.ts), `kfstack render` and `kfstack doctor`, so
- * the three cannot disagree on what is applied or which images the mirror must hold.
+ * the three cannot disagree on what is applied or which images the mirror must hold. It sits at
+ * the last stage because it composes them all: the apps (plan), the storage (onprem) and the
+ * run-time form of the mirror rule (admission, here).
  */
 import { K8sObject } from "../core/objects";
-import { Settings } from "../config";
-import { admissionObjects } from "../check/admission";
+import { Mirror } from "../rewrite/mirror";
 import { planStorage, StoragePlan } from "../onprem/plan";
-import { PreparedPlatform } from "./platform";
+import { StorageSettings } from "../onprem/storage";
+import { PreparedPlatform } from "../plan/platform";
+import { admissionObjects, AdmissionConfig } from "./admission";
 
 /** The name of the admission policies and bindings (`<name>-pods`, `-workloads`, `-cronjobs`). */
 export const ADMISSION_NAME = "kfstack-mirror-only";
@@ -25,7 +28,15 @@ export interface PlatformExtras {
     readonly objectCount: number;
 }
 
-export function planExtras(settings: Settings, prepared: PreparedPlatform): PlatformExtras {
+/** What the extras read: the stack settings (lib/config `Settings`) are one. */
+export interface ExtrasInput {
+    readonly mirror: Mirror;
+    readonly admission: AdmissionConfig;
+    /** On-prem storage, when configured. */
+    readonly storage?: StorageSettings;
+}
+
+export function planExtras(settings: ExtrasInput, prepared: PreparedPlatform): PlatformExtras {
     const appObjects = prepared.apps.flatMap((a) => a.objects);
     const admission = settings.admission.enabled ? admissionObjects(ADMISSION_NAME, [settings.mirror], settings.admission) : [];
     const storage = settings.storage ? planStorage(appObjects, settings.storage, settings.mirror) : undefined;
