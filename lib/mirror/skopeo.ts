@@ -59,7 +59,8 @@ function transportArgs(side: "src" | "dest", l: Location): { args: string[]; ref
 }
 
 /**
- * Reads skopeo's error text: 429, 5xx, resets, time-outs and broken pipes are worth another
+ * Reads skopeo's error text: 429, 5xx, resets, time-outs, broken pipes and connections closed
+ * under a write (Go's "use of closed network connection" when the peer drops an upload) are worth another
  * attempt (skopeo reuses blobs already in the destination, so a retry moves only what is
  * missing); a digest mismatch, a missing image or refused credentials are not.
  */
@@ -86,7 +87,7 @@ export function classifyFailure(stderr: string): { retryable: boolean; reason: s
     if (/manifest unknown|name unknown|not found|does not exist/i.test(stderr) && !/\b(5\d\d)\b/.test(stderr)) return { retryable: false, reason };
     if (/unauthorized|authentication required|denied|\b401\b|\b403\b/i.test(stderr)) return { retryable: false, reason };
     if (
-        /toomanyrequests|too many requests|\b429\b|\b50[0-9]\b|Service Unavailable|Internal Server Error|Bad Gateway|Gateway Time|connection reset|broken pipe|EOF|i\/o timeout|timeout|TLS handshake|connection refused|no such host|temporary failure/i.test(
+        /toomanyrequests|too many requests|\b429\b|\b50[0-9]\b|Service Unavailable|Internal Server Error|Bad Gateway|Gateway Time|connection reset|broken pipe|use of closed network connection|connection aborted|EOF|i\/o timeout|timeout|TLS handshake|connection refused|no such host|temporary failure/i.test(
             stderr,
         )
     ) {
