@@ -8,6 +8,7 @@
  * - a reader that goes away (`kfstack images | head -1`) ends it quietly.
  */
 import { KfstackError, UsageError } from "../core/errors";
+import { InterruptedError, removeAllTemporary, stopExitCode, stopRun, stopSignal } from "../core/interrupt";
 import { Outcome, parseArgs, Parsed } from "./args";
 import { readStdin } from "./input";
 import { Live, commandNamed, usage } from "./commands";
@@ -19,6 +20,8 @@ export async function run(argv: string[], stdin: () => Buffer | string = readStd
     try {
         return await dispatch(parseArgs(argv), stdin, live);
     } catch (e) {
+        // The stop line was printed when the signal came: nothing more to say.
+        if (e instanceof InterruptedError) return { stdout: "", stderr: "", code: stopExitCode() };
         if (e instanceof UsageError) return { stdout: "", stderr: `kfstack: ${e.message} (see 'kfstack help')\n`, code: 2 };
         if (e instanceof KfstackError) return { stdout: "", stderr: `kfstack: ${e.message}\n`, code: 2 };
         throw e;
@@ -48,24 +51,32 @@ if (require.main === module) {
     process.stdout.on("error", (e: NodeJS.ErrnoException) => {
         if (e.code === "EPIPE") process.exit(0);
     });
-    // Ctrl-C or a TERM stops a mirror run cleanly: copies in flight are killed, the journal
-    // keeps what finished, and the next run resumes from it.
-    const stop = new AbortController();
+    // One stop rule for every command (lib/core/interrupt): the first SIGINT/SIGTERM aborts every
+    // request and child process in flight, the command ends with what it finished, nothing
+    // half-written stays; a second one exits at once. Temporary files (credentials first) are
+    // removed on every exit.
+    process.on("exit", removeAllTemporary);
+    let signals = 0;
     for (const sig of ["SIGINT", "SIGTERM"] as const) {
-        process.once(sig, () => {
-            process.stderr.write(`kfstack: ${sig}: stopping; a re-run resumes where this one stopped\n`);
-            stop.abort();
-            process.exitCode = 130;
+        process.on(sig, () => {
+            if (++signals > 1) {
+                removeAllTemporary();
+                process.exit(stopExitCode());
+            }
+            process.stderr.write(`kfstack: ${sig}: stopping; finished work is kept and nothing half-written stays (${sig} again stops at once)\n`);
+            stopRun(sig);
         });
     }
-    const live: Live = { progress: (l) => void process.stderr.write(l + "\n"), signal: stop.signal };
+    const live: Live = { progress: (l) => void process.stderr.write(l + "\n"), signal: stopSignal };
     run(process.argv.slice(2), readStdin, live)
         .then(async (outcome) => {
+            const code = stopSignal.aborted ? stopExitCode() : outcome.code;
             if (await writeAll(process.stdout, outcome.stdout)) await writeAll(process.stderr, outcome.stderr);
-            process.exitCode = stop.signal.aborted ? 130 : outcome.code;
+            // Exit now: a socket an aborted request left open must not keep the process alive.
+            process.exit(code);
         })
         .catch((e: Error) => {
             process.stderr.write(`kfstack: internal error (a kfstack bug; please report it with this output): ${e.stack ?? e.message}\n`);
-            process.exitCode = 3;
+            process.exit(3);
         });
 }

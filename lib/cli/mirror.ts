@@ -7,6 +7,7 @@
  * place with its source digest, 1 when any is not, 2 for bad input (nothing is copied).
  */
 import { InputError, UsageError } from "../core/errors";
+import { checkOutputPath } from "../core/outputPath";
 import { decodeUtf8, readTextFile } from "../core/yaml";
 import { InvalidReferenceError, parseReference } from "../images/reference";
 import { AuthMap, readAuthFile } from "../mirror/auth";
@@ -95,13 +96,15 @@ export async function mirrorCopyCommand(p: Parsed, { stdin, live }: Io): Promise
     const refs = readImageList(imagesFlag(p), stdin);
     const auths = authsOf(p);
     const jobs = jobsOf(p);
+    const journal = p.flags.get("--journal")?.[0];
+    if (journal) checkOutputPath(journal, "file", `--journal ${journal}`);
     skopeoBinary();
     const summary = await copyImages(refs, mirror, {
         jobs,
         plainHttp: p.switches.has("--plain-http"),
         sourcePlainHttp: p.switches.has("--src-plain-http"),
         auths,
-        journal: p.flags.get("--journal")?.[0],
+        journal,
         progress: live.progress,
         signal: live.signal,
     });
@@ -137,6 +140,7 @@ export async function mirrorExportCommand(p: Parsed, { stdin, live }: Io): Promi
     const out = p.flags.get("--out")?.[0];
     if (!out) throw new UsageError("'kfstack mirror export' needs --out DIR (the OCI layout to write)", "--out");
     const refs = readImageList(imagesFlag(p), stdin);
+    checkOutputPath(out, "folder", `--out ${out}`);
     const summary = await exportImages(refs, out, {
         jobs: jobsOf(p),
         sourcePlainHttp: p.switches.has("--src-plain-http"),

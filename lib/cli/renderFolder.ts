@@ -7,7 +7,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { InputError } from "../core/errors";
+import { InputError, KfstackError } from "../core/errors";
+import { removeTemporary, throwIfStopped, trackTemporary } from "../core/interrupt";
+import { checkOutputPath, makeDirs, writeFailure } from "../core/outputPath";
 import { WORKLOADS, K8sObject } from "../core/objects";
 import { dumpDocument } from "../core/yaml";
 import { PreparedPlatform, mirrorPlan } from "../plan";
@@ -17,16 +19,6 @@ import { applyScript } from "./applyScript";
 /** The manifest kfstack keeps in a render folder: a header line, then one file name per line. */
 export const MANIFEST = ".kfstack-render";
 const MANIFEST_HEADER = "# Written by kfstack render: the files below are replaced by the next render; other files make it stop.";
-/** File systems that are no place for a render (writes there hang or mean something else). */
-const VIRTUAL_FILESYSTEMS = new Map([
-    [0x9fa0, "procfs"],
-    [0x62656572, "sysfs"],
-    [0x1cd1, "devpts"],
-    [0x64626720, "debugfs"],
-    [0x27e0eb, "cgroupfs"],
-    [0x63677270, "cgroup2"],
-]);
-
 /** One file of a render. */
 export interface RenderFile {
     readonly name: string;
@@ -114,45 +106,26 @@ function writtenBefore(dir: string, entries: string[]): Set<string> {
 
 /** The error for a failed write, naming --out and what to do. */
 function writeError(out: string, e: unknown): InputError {
-    const err = e as NodeJS.ErrnoException;
-    const why: Record<string, string> = {
-        ENOSPC: "no space left on the device; free some space or choose another folder",
-        EDQUOT: "the disk quota is used up; free some space or choose another folder",
-        EACCES: "permission denied; choose a folder you can write to",
-        EPERM: "operation not permitted; choose a folder you can write to",
-        EROFS: "the file system is read-only; choose a writable folder",
-        ENOTDIR: "a part of the path is a file, not a folder; choose another path",
-        EEXIST: "a part of the path exists and is not a folder; choose another path",
-        ENAMETOOLONG: "the path is too long; choose a shorter one",
-    };
-    return new InputError(`--out ${out}: cannot write the render: ${why[err.code ?? ""] ?? err.message}`, "--out");
+    return writeFailure(`--out ${out}`, e, "cannot write the render");
 }
 
 /** Checks `--out` before anything is rendered or written; returns the folder to write (a symlink's target). */
 export function checkRenderTarget(out: string): { target: string; exists: boolean } {
-    let target = path.resolve(out);
-    let st: fs.Stats | undefined;
-    try {
-        st = fs.lstatSync(target);
-    } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw writeError(out, e);
-    }
-    if (st?.isSymbolicLink()) {
-        // Render into the folder the link points at; the link stays.
+    let target = checkOutputPath(out, "folder", `--out ${out}`);
+    // Render into the folder a link points at; the link stays.
+    if (fs.existsSync(target)) target = fs.realpathSync(target);
+    const st = fs.statSync(target, { throwIfNoEntry: false });
+    // The render is staged beside the folder and swapped in: its parent must take a new entry.
+    if (st) {
         try {
-            target = fs.realpathSync(target);
-            st = fs.statSync(target);
+            fs.accessSync(path.dirname(target), fs.constants.W_OK | fs.constants.X_OK);
         } catch {
-            throw new InputError(`--out ${out}: is a symbolic link to nothing; remove it or point it at a folder`, "--out");
+            throw new InputError(
+                `--out ${out}: its parent folder ${path.dirname(target)} is not writable, and kfstack writes the render beside the folder and swaps it in whole; render into a folder whose parent you can write to`,
+                "--out",
+            );
         }
     }
-    if (st && !st.isDirectory()) throw new InputError(`--out ${out}: exists and is not a folder; choose another path`, "--out");
-    // The nearest existing ancestor decides where the render can go.
-    let probe = st ? target : path.dirname(target);
-    while (!fs.existsSync(probe)) probe = path.dirname(probe);
-    const kind = VIRTUAL_FILESYSTEMS.get(Number(fs.statfsSync(probe).type));
-    if (kind) throw new InputError(`--out ${out}: is on ${kind}, a virtual file system; choose a folder on a disk`, "--out");
-    if (!fs.statSync(probe).isDirectory()) throw writeError(out, Object.assign(new Error("not a directory"), { code: "ENOTDIR" }));
     if (st) {
         const entries = fs.readdirSync(target);
         const ours = entries.includes(MANIFEST) ? writtenBefore(target, entries) : new Set<string>();
@@ -173,12 +146,18 @@ export function writeRenderFolder(files: readonly RenderFile[], out: string): vo
     const { target, exists } = checkRenderTarget(out);
     const parent = path.dirname(target);
     let staging: string | undefined;
+    let made: string | undefined;
     try {
-        fs.mkdirSync(parent, { recursive: true });
+        makeDirs(parent);
+        throwIfStopped("rendering");
         staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.kfstack-`));
+        made = staging;
+        trackTemporary(made);
         for (const f of files) fs.writeFileSync(path.join(staging, f.name), f.text, { mode: f.mode ?? 0o644 });
         fs.writeFileSync(path.join(staging, MANIFEST), [MANIFEST_HEADER, ...files.map((f) => f.name), ""].join("\n"));
         fs.chmodSync(staging, 0o755);
+        // The last moment to stop: after this the render is swapped in whole.
+        throwIfStopped("rendering");
         if (!exists) {
             fs.renameSync(staging, target);
             staging = undefined;
@@ -204,9 +183,10 @@ export function writeRenderFolder(files: readonly RenderFile[], out: string): vo
         staging = undefined;
         fs.rmSync(old, { recursive: true, force: true });
     } catch (e) {
-        if (e instanceof InputError) throw e;
+        if (e instanceof KfstackError) throw e;
         throw writeError(out, e);
     } finally {
-        if (staging) fs.rmSync(staging, { recursive: true, force: true });
+        // Renamed into place, the staging name is gone and this removes nothing.
+        if (made) removeTemporary(made);
     }
 }

@@ -6,6 +6,8 @@
  * problem naming the key; a missing value takes the default.
  */
 import * as path from "path";
+import { KfstackError } from "../core/errors";
+import { checkOutputPath, OutputKind } from "../core/outputPath";
 
 /** What `read` needs besides the value: where problems go and how paths resolve. */
 export interface ReadContext {
@@ -70,9 +72,11 @@ export function text(o: Common<string> & { readonly pattern?: RegExp; readonly h
  * A file or folder. `resolve`: relative to the stack file's folder (paths on this machine);
  * `absolute`: must be absolute as given (paths on the cluster's nodes).
  */
-export function filePath(o: WithDefault<string> & { readonly absolute?: boolean; readonly resolve?: boolean }): Field<string, string>;
-export function filePath(o: Common<string> & { readonly absolute?: boolean; readonly resolve?: boolean }): Field<string>;
-export function filePath(o: Common<string> & { readonly absolute?: boolean; readonly resolve?: boolean }): Field<string> {
+/** A path; `output`: kfstack writes there, so it is checked like every output path (lib/core/outputPath). */
+type PathOptions = { readonly absolute?: boolean; readonly resolve?: boolean; readonly output?: OutputKind };
+export function filePath(o: WithDefault<string> & PathOptions): Field<string, string>;
+export function filePath(o: Common<string> & PathOptions): Field<string>;
+export function filePath(o: Common<string> & PathOptions): Field<string> {
     const asText = text({ doc: o.doc });
     return field(o, (v, where, ctx) => {
         const s = asText.read(v, where, ctx);
@@ -81,7 +85,17 @@ export function filePath(o: Common<string> & { readonly absolute?: boolean; read
             ctx.problems.push(`${where} ${JSON.stringify(s)} must be an absolute path`);
             return undefined;
         }
-        return o.resolve ? path.resolve(ctx.baseDir, s) : s;
+        const resolved = o.resolve ? path.resolve(ctx.baseDir, s) : s;
+        if (o.output) {
+            try {
+                checkOutputPath(resolved, o.output, `${where} ${s}`);
+            } catch (e) {
+                if (!(e instanceof KfstackError)) throw e;
+                ctx.problems.push(e.message);
+                return undefined;
+            }
+        }
+        return resolved;
     });
 }
 

@@ -147,7 +147,12 @@ export const SCHEMA = {
                 return Object.fromEntries(Object.entries(v as Record<string, string>).map(([u, d]) => [u, path.resolve(baseDir, d)]));
             },
         }),
-        cacheDir: filePath({ doc: "the render cache (keyed by a hash of every input file)", defaultDoc: "`.kfstack-cache/render`", resolve: true }),
+        cacheDir: filePath({
+            doc: "the render cache (keyed by a hash of every input file)",
+            defaultDoc: "`.kfstack-cache/render`",
+            resolve: true,
+            output: "folder",
+        }),
     }),
     transforms: section({
         imagePullPolicy: choice(PULL_POLICIES, { doc: "`IfNotPresent` for air-gapped clusters", defaultDoc: "keep" }),

@@ -7,3 +7,5 @@ export * from "./cache";
 export * from "./configKeys";
 export * from "./credentials";
 export * from "./packageRoot";
+export * from "./interrupt";
+export * from "./outputPath";

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { InputError } from "../core/errors";
+import { removeTemporary, trackTemporary } from "../core/interrupt";
 import { Credentials } from "./registry";
 
 export type AuthMap = Map<string, Credentials>;
@@ -52,9 +53,10 @@ export interface TempAuthFile {
 export function writeTempAuthFile(auths: AuthMap): TempAuthFile {
     if (auths.size === 0) return { path: undefined, remove: () => undefined };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-auth-"));
+    trackTemporary(dir);
     fs.chmodSync(dir, 0o700);
     const file = path.join(dir, "auth.json");
     const doc = { auths: Object.fromEntries([...auths].map(([host, c]) => [host, { auth: Buffer.from(`${c.username}:${c.password}`).toString("base64") }])) };
     fs.writeFileSync(file, JSON.stringify(doc), { mode: 0o600 });
-    return { path: file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+    return { path: file, remove: () => removeTemporary(dir) };
 }

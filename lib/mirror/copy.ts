@@ -13,6 +13,7 @@
  * time-outs (./retry), progress and a summary on stderr.
  */
 import { Mirror } from "../rewrite/mirror";
+import { withStop } from "../core/interrupt";
 import { writeTempAuthFile } from "./auth";
 import { Clients, RegistryAccess } from "./clients";
 import { DEFAULT_COPY_JOBS } from "./defaults";
@@ -97,13 +98,14 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
     const scheduler: BlobScheduler<Work> = new BlobScheduler<Work>(jobs, (w) =>
         copyOne(w, { options, auth: auth.path, clients, mirrorClient, scheduler, journal, progress, say }),
     );
+    const signal = withStop(options.signal);
     const cancel = (): void => scheduler.cancel();
-    options.signal?.addEventListener("abort", cancel);
+    signal.addEventListener("abort", cancel);
     try {
         // Images are looked up in parallel and each one found to need a copy is scheduled at
         // once: copies start while other images are still being looked up.
         await parallel(pairs, jobs, async (p) => {
-            if (options.signal?.aborted) return;
+            if (signal.aborted) return;
             const source = p.source.normalized;
             const target = targetString(p);
             try {
@@ -120,14 +122,14 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
                 if (!journal.entries.has(source)) journal.record({ source, digest: src.digest, status: "failed" });
                 // (4) Its blobs, then (5) scheduled.
                 const blobs = await imageBlobs(clients.for(p.source.registry), p.source.repository, src.digest);
-                if (!options.signal?.aborted) scheduler.add({ pair: p, digest: src.digest, repository: splitName(p.targetName).repository, blobs });
+                if (!signal.aborted) scheduler.add({ pair: p, digest: src.digest, repository: splitName(p.targetName).repository, blobs });
             } catch (e) {
                 progress.report({ source, target, status: "failed", reason: messageOf(e) });
             }
         });
         await scheduler.drain();
     } finally {
-        options.signal?.removeEventListener("abort", cancel);
+        signal.removeEventListener("abort", cancel);
         auth.remove();
     }
 

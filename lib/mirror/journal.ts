@@ -3,6 +3,7 @@
  * finished image, one JSON line each. An interrupted run resumes from it without asking the
  * source again, and copies the same bytes even if a tag moved in between.
  */
+import { makeDirs, writeFailure } from "../core/outputPath";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -34,8 +35,12 @@ export class Journal {
     record(e: JournalEntry): void {
         this.entries.set(e.source, e);
         if (!this.file) return;
-        fs.mkdirSync(path.dirname(this.file), { recursive: true });
-        fs.appendFileSync(this.file, JSON.stringify(e) + "\n");
+        try {
+            makeDirs(path.dirname(this.file));
+            fs.appendFileSync(this.file, JSON.stringify(e) + "\n");
+        } catch (err) {
+            throw writeFailure(`the journal ${this.file}`, err, "cannot record the run");
+        }
     }
     /** The run finished with nothing left to do: the journal has served its purpose. */
     finish(): void {

@@ -19,6 +19,8 @@ import * as path from "path";
 import { pipeline } from "stream/promises";
 import { Readable, Transform } from "stream";
 import { InputError } from "../core/errors";
+import { InterruptedError, removeTemporary, trackTemporary } from "../core/interrupt";
+import { isLocalWriteFailure, makeDirs, writeFailure } from "../core/outputPath";
 import { Mirror } from "../rewrite/mirror";
 import { parseReference } from "../images/reference";
 import { writeTempAuthFile } from "./auth";
@@ -95,8 +97,14 @@ export async function exportImages(references: string[], dir: string, options: E
     if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, "oci-layout"))) {
         throw new InputError(`--out ${dir} is a folder that is neither empty nor an OCI layout kfstack wrote; name an empty or new folder`, dir);
     }
-    fs.mkdirSync(path.join(dir, "blobs", "sha256"), { recursive: true });
-    writeAtomic(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    const newLayout = !fs.existsSync(path.join(dir, "oci-layout"));
+    const newFolder = !fs.existsSync(dir);
+    try {
+        makeDirs(path.join(dir, "blobs", "sha256"));
+        writeAtomic(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    } catch (e) {
+        throw writeFailure(`--out ${dir}`, e, "cannot write the layout");
+    }
     const sources = uniqueReferences(references);
     const clients = new Clients(options, undefined);
     const index = readIndex(dir);
@@ -125,7 +133,9 @@ export async function exportImages(references: string[], dir: string, options: E
                     await pipeline(Readable.fromWeb(res.body as import("stream/web").ReadableStream), hasher, fs.createWriteStream(tmp));
                 } catch (e) {
                     fs.rmSync(tmp, { force: true });
-                    throw new RegistryError(`GET blob ${digest}: ${(e as Error).message}`, true);
+                    // A full disk or a folder gone read-only is no network error: no retry cures it.
+                    if (isLocalWriteFailure(e)) throw writeFailure(`--out ${dir}`, e, "cannot write the layout");
+                    throw new RegistryError(`GET blob ${digest} from ${registry}: ${(e as Error).message}`, true);
                 }
                 const got = "sha256:" + h.digest("hex");
                 if (got !== digest) {
@@ -173,6 +183,9 @@ export async function exportImages(references: string[], dir: string, options: E
                 results.push({ source, target: dir, status: "copied", digest: top.digest });
             }
         } catch (e) {
+            if (e instanceof InterruptedError) return;
+            if (e instanceof InputError) throw e;
+            if (isLocalWriteFailure(e)) throw writeFailure(`--out ${dir}`, e, "cannot write the layout");
             results.push({ source, target: dir, status: "failed", reason: (e as Error).message });
         }
         done++;
@@ -181,7 +194,12 @@ export async function exportImages(references: string[], dir: string, options: E
             `[${done}/${sources.length}] ${last.status === "failed" ? `FAILED ${source}: ${last.reason}` : `${last.status} ${source}`} — ${formatBytes(bytes)}`,
         );
     });
-    await writeChecksums(dir);
+    if (index.manifests.length > 0) await writeChecksums(dir);
+    else if (newLayout) {
+        // Nothing exported: leave the place as it was, not an empty layout that looks like a bundle.
+        for (const f of ["oci-layout", "blobs", "index.json"]) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+        if (newFolder) fs.rmSync(dir, { recursive: true, force: true });
+    }
     const order = new Map(sources.map((r, i) => [r.normalized, i]));
     results.sort((a, b) => (order.get(a.source) ?? 0) - (order.get(b.source) ?? 0));
     return summarise(results, bytes, started, 0);
@@ -207,41 +225,137 @@ export interface ImportOptions extends RegistryAccess {
     readonly retry?: RetryPolicy;
 }
 
-/** The images an exported layout holds: source reference → descriptor. */
-export function layoutImages(dir: string): Map<string, Descriptor> {
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** The largest index.json or manifest read into memory: far above any real one. */
+const MAX_DOCUMENT_BYTES = 8 << 20;
+
+/** A layout's problem: the bundle is damaged or not kfstack's; it names the file and the fix. */
+function damaged(dir: string, what: string): InputError {
+    return new InputError(
+        `${dir} is damaged or not an export (${what}); nothing was pushed: copy it again from the connected side, or export it again with 'kfstack mirror export'`,
+        dir,
+    );
+}
+
+/** A regular file inside the layout (no link, nothing outside), read whole when small. */
+function regularFile(dir: string, rel: string): fs.Stats {
+    const st = fs.lstatSync(path.join(dir, rel), { throwIfNoEntry: false });
+    if (!st) throw damaged(dir, `${rel} is missing`);
+    if (st.isSymbolicLink()) throw damaged(dir, `${rel} is a symbolic link; an export holds regular files only`);
+    if (!st.isFile()) throw damaged(dir, `${rel} is not a regular file`);
+    return st;
+}
+
+function readDocument(dir: string, rel: string): unknown {
+    const st = regularFile(dir, rel);
+    if (st.size > MAX_DOCUMENT_BYTES) throw damaged(dir, `${rel} is ${st.size} bytes, more than any manifest or index`);
+    try {
+        return JSON.parse(fs.readFileSync(path.join(dir, rel), "utf8"));
+    } catch {
+        throw damaged(dir, `${rel} is not JSON`);
+    }
+}
+
+function descriptorOf(dir: string, where: string, d: unknown): Descriptor {
+    const x = d as Partial<Descriptor> | null;
+    if (
+        typeof x !== "object" ||
+        x === null ||
+        typeof x.mediaType !== "string" ||
+        typeof x.digest !== "string" ||
+        !DIGEST.test(x.digest) ||
+        !Number.isSafeInteger(x.size) ||
+        (x.size as number) < 0
+    ) {
+        throw damaged(dir, `${where} has a descriptor that is not {mediaType, digest sha256:<64 hex>, size}`);
+    }
+    return x as Descriptor;
+}
+
+/** What a checked layout holds: each image, and every blob (digest → size) each one reaches. */
+export interface CheckedLayout {
+    readonly images: Map<string, Descriptor>;
+    readonly blobsOf: Map<string, Map<string, number>>;
+}
+
+/**
+ * Checks an exported layout as untrusted input before anything is pushed: `index.json` is an
+ * index of descriptors naming images; every file it reaches (manifests, configs, layers) is a
+ * regular file inside the layout with the size its descriptor gives, listed in
+ * `checksums.sha256` and matching its digest; the checksums name only the layout's own files;
+ * no link, no path outside, no unbounded read. Every problem is one InputError naming the file.
+ */
+export async function checkLayout(dir: string): Promise<CheckedLayout> {
+    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+        throw new InputError(`${dir}: no such folder; name the folder 'kfstack mirror export' wrote`, dir);
     if (!fs.existsSync(path.join(dir, "oci-layout")) || !fs.existsSync(path.join(dir, "index.json"))) {
         throw new InputError(`${dir} is not an OCI layout written by 'kfstack mirror export' (no oci-layout or index.json)`, dir);
     }
-    const out = new Map<string, Descriptor>();
-    for (const d of readIndex(dir).manifests) {
-        const name = d.annotations?.[REF_NAME];
-        if (!name) continue;
-        try {
-            out.set(parseReference(name).normalized, d);
-        } catch {
-            throw new InputError(
-                `${dir}/index.json names an image ${JSON.stringify(name)} that is not an image reference; was it written by 'kfstack mirror export'?`,
-                dir,
-            );
-        }
+    // The checksums: only index.json and blobs/sha256/<hex>, each once.
+    const sums = new Map<string, string>();
+    const sumsStat = regularFile(dir, CHECKSUMS);
+    if (sumsStat.size > MAX_DOCUMENT_BYTES) throw damaged(dir, `${CHECKSUMS} is ${sumsStat.size} bytes`);
+    for (const line of fs.readFileSync(path.join(dir, CHECKSUMS), "utf8").split("\n")) {
+        if (!line.trim()) continue;
+        const m = /^([0-9a-f]{64}) {2}(index\.json|blobs\/sha256\/[0-9a-f]{64})$/.exec(line);
+        if (!m) throw damaged(dir, `${CHECKSUMS} has a line that names no file of the layout: ${JSON.stringify(line.slice(0, 100))}`);
+        sums.set(m[2], m[1]);
     }
-    return out;
-}
+    const indexSum = sums.get("index.json");
+    if (!indexSum) throw damaged(dir, `${CHECKSUMS} does not list index.json`);
+    if ((await hashFile(path.join(dir, "index.json"))) !== `sha256:${indexSum}`) throw damaged(dir, "index.json does not match its checksum");
+    const index = readDocument(dir, "index.json") as Partial<Index> | null;
+    if (typeof index !== "object" || index === null || !Array.isArray(index.manifests)) throw damaged(dir, "index.json has no manifests list");
 
-/** Checks every file of `checksums.sha256`; returns the files that do not match. */
-export async function checkLayout(dir: string): Promise<string[]> {
-    const file = path.join(dir, CHECKSUMS);
-    if (!fs.existsSync(file)) throw new InputError(`${dir} has no ${CHECKSUMS}; export it again with 'kfstack mirror export'`, dir);
-    const bad: string[] = [];
-    const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
-    await parallel(lines, 4, async (line) => {
-        const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
-        if (!m) return void bad.push(`${CHECKSUMS}: malformed line ${JSON.stringify(line)}`);
-        const f = path.join(dir, m[2]);
-        if (!fs.existsSync(f)) return void bad.push(`${m[2]}: missing`);
-        if ((await hashFile(f)) !== `sha256:${m[1]}`) bad.push(`${m[2]}: content does not match its checksum`);
-    });
-    return bad.sort();
+    const checked = new Map<string, Promise<void>>();
+    const checkBlob = (d: Descriptor): Promise<void> => {
+        let p = checked.get(d.digest);
+        if (!p) {
+            p = (async () => {
+                const rel = `blobs/sha256/${d.digest.slice(7)}`;
+                const st = regularFile(dir, rel);
+                if (st.size !== d.size) throw damaged(dir, `${rel} is ${st.size} bytes, its descriptor says ${d.size}`);
+                if (sums.get(rel) !== d.digest.slice(7)) throw damaged(dir, `${rel} is not listed in ${CHECKSUMS}`);
+                if ((await hashFile(path.join(dir, rel))) !== d.digest) throw damaged(dir, `${rel} does not match its digest`);
+            })();
+            checked.set(d.digest, p);
+        }
+        return p;
+    };
+    const images = new Map<string, Descriptor>();
+    const blobsOf = new Map<string, Map<string, number>>();
+    for (const [i, raw] of index.manifests.entries()) {
+        const top = descriptorOf(dir, `index.json manifests[${i}]`, raw);
+        const name = top.annotations?.[REF_NAME];
+        if (typeof name !== "string") continue;
+        let source: string;
+        try {
+            source = parseReference(name).normalized;
+        } catch {
+            throw damaged(dir, `index.json names an image ${JSON.stringify(name.slice(0, 200))} that is not an image reference`);
+        }
+        const blobs = new Map<string, number>();
+        const visit = async (d: Descriptor, depth: number): Promise<void> => {
+            if (depth > 4) throw damaged(dir, `${source}: manifests nested deeper than an index of images`);
+            await checkBlob(d);
+            blobs.set(d.digest, d.size);
+            const doc = readDocument(dir, `blobs/sha256/${d.digest.slice(7)}`) as { manifests?: unknown[]; config?: unknown; layers?: unknown[] } | null;
+            if (typeof doc !== "object" || doc === null) throw damaged(dir, `${source}: manifest ${d.digest} is not an object`);
+            for (const [j, child] of (Array.isArray(doc.manifests) ? doc.manifests : []).entries())
+                await visit(descriptorOf(dir, `${d.digest} manifests[${j}]`, child), depth + 1);
+            const parts = [...(doc.config !== undefined ? [doc.config] : []), ...(Array.isArray(doc.layers) ? doc.layers : [])];
+            for (const [j, part] of parts.entries()) {
+                const b = descriptorOf(dir, `${d.digest} blob ${j}`, part);
+                await checkBlob(b);
+                blobs.set(b.digest, b.size);
+            }
+        };
+        await visit(top, 0);
+        images.set(source, top);
+        blobsOf.set(source, blobs);
+    }
+    if (images.size === 0) throw damaged(dir, "index.json names no image");
+    return { images, blobsOf };
 }
 
 /**
@@ -284,16 +398,12 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
     skopeoBinary();
     const started = Date.now();
     const say = options.progress ?? (() => undefined);
-    const images = layoutImages(dir);
-    const bad = await checkLayout(dir);
-    if (bad.length > 0)
-        throw new InputError(
-            `${dir} is damaged (copy it again from the export): ${bad.slice(0, 10).join("; ")}${bad.length > 10 ? ` and ${bad.length - 10} more` : ""}`,
-            dir,
-        );
+    const { images, blobsOf } = await checkLayout(dir);
+    say(`${dir}: ${images.size} images, every file checked against its digest`);
     const clients = new Clients(options, mirror.host);
     const auth = writeTempAuthFile(options.auths ?? new Map());
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-import-"));
+    trackTemporary(work);
     const results: ImageResult[] = [];
     let bytes = 0;
     let done = 0;
@@ -325,10 +435,11 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
                     const after = await clients.for(mirror.host).headManifest(repository, pair.targetReference);
                     if (after?.digest !== d.digest)
                         throw new Error(`after the push the mirror serves ${after?.digest ?? "nothing"} at ${target}, not ${d.digest}`);
-                    bytes += d.size;
+                    bytes += [...(blobsOf.get(source)?.values() ?? [])].reduce((a, b) => a + b, 0);
                     results.push({ source, target, status: "copied", digest: d.digest });
                 }
             } catch (e) {
+                if (e instanceof InterruptedError) return;
                 results.push({ source, target, status: "failed", digest: d.digest, reason: (e as Error).message });
             }
             done++;
@@ -337,7 +448,7 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
         });
     } finally {
         auth.remove();
-        fs.rmSync(work, { recursive: true, force: true });
+        removeTemporary(work);
     }
     results.sort((a, b) => a.source.localeCompare(b.source));
     return summarise(results, bytes, started, 0);

@@ -7,6 +7,7 @@
  */
 import * as crypto from "crypto";
 import { KfstackError } from "../core/errors";
+import { throwIfStopped, withStop } from "../core/interrupt";
 import type { Credentials } from "../core/credentials";
 import { DOCKER_HUB } from "../images/reference";
 import { Classified, RetryPolicy, withRetries } from "./retry";
@@ -82,10 +83,10 @@ export function apiHost(host: string): string {
     return host === DOCKER_HUB ? "registry-1.docker.io" : host;
 }
 
-function describeFailure(e: unknown): string {
+function describeFailure(e: unknown, timeoutMs: number): string {
     const err = e as Error & { cause?: { code?: string; message?: string } };
     const cause = err.cause;
-    if (err.name === "TimeoutError" || err.name === "AbortError") return "timed out";
+    if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${Math.round(timeoutMs / 1000)} s`;
     if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ""}`;
     return cause?.message ?? err.message;
 }
@@ -161,10 +162,11 @@ export class RegistryClient {
                 headers: { ...headers, ...(auth ? { authorization: auth } : {}) },
                 body,
                 redirect: "follow",
-                signal: AbortSignal.timeout(this.timeoutMs),
+                signal: withStop(AbortSignal.timeout(this.timeoutMs)),
             });
         } catch (e) {
-            throw new RegistryError(`${method} ${url}: ${describeFailure(e)}`, true);
+            throwIfStopped(`${method} ${url}`);
+            throw new RegistryError(`${method} ${url}: ${describeFailure(e, this.timeoutMs)}`, true);
         }
     }
 
@@ -202,12 +204,22 @@ export class RegistryClient {
         if (c) headers.authorization = "Basic " + Buffer.from(`${c.username}:${c.password}`).toString("base64");
         let res: Response;
         try {
-            res = await fetch(url, { headers, signal: AbortSignal.timeout(this.timeoutMs) });
+            res = await fetch(url, { headers, signal: withStop(AbortSignal.timeout(this.timeoutMs)) });
         } catch (e) {
-            throw new RegistryError(`token from ${url.origin}: ${describeFailure(e)}`, true);
+            throwIfStopped(`asking ${url.origin} for a token`);
+            throw new RegistryError(`token from ${url.origin}: ${describeFailure(e, this.timeoutMs)}`, true);
         }
         if (!res.ok) throw new RegistryError(`token from ${url.origin} for ${scope}: HTTP ${res.status}`, res.status === 429 || res.status >= 500, res.status);
-        const body = (await res.json()) as { token?: string; access_token?: string };
+        const text = await res.text();
+        let body: { token?: string; access_token?: string };
+        try {
+            body = JSON.parse(text) as { token?: string; access_token?: string };
+        } catch {
+            throw new RegistryError(
+                `token from ${url.origin} for ${this.endpoint.host}: the answer is not JSON (${res.headers.get("content-type") ?? "no content type"}, ${text.length} bytes); is ${params.realm} the registry's token service?`,
+                false,
+            );
+        }
         const token = body.token ?? body.access_token;
         if (!token) throw new RegistryError(`token from ${url.origin}: the answer has no token`, false);
         this.tokens.set(scope, token);

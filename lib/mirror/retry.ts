@@ -3,6 +3,7 @@
  * "Exponential Backoff And Jitter": sleep = random(0, min(cap, base * 2^attempt))), so
  * many parallel jobs that hit the same 429 do not come back in lock step.
  */
+import { throwIfStopped, withStop } from "../core/interrupt";
 
 /** How often and how long to retry. */
 export interface RetryPolicy {
@@ -52,14 +53,17 @@ export async function withRetries<T>(
     signal?: AbortSignal,
 ): Promise<T> {
     const p = { ...DEFAULT_RETRY, ...policy };
+    const stop = withStop(signal);
     for (let attempt = 0; ; attempt++) {
+        throwIfStopped();
         try {
             return await fn(attempt);
         } catch (e) {
+            throwIfStopped();
             if (!isRetryable(e) || attempt + 1 >= p.attempts || signal?.aborted) throw e;
             const wait = backoffMs(attempt, p);
             onRetry?.(e, attempt, wait);
-            await sleep(wait, signal);
+            await sleep(wait, stop);
         }
     }
 }

@@ -6,6 +6,7 @@
  * another running copy holds one of its blobs not yet in the mirror; once that copy is done
  * the blob is in the mirror and the waiting copy mounts it instead (no bytes move).
  */
+import { stopSignal } from "../core/interrupt";
 
 /** A copy to schedule: the mirror repository it fills and the blobs (digest → size) it needs. */
 export interface BlobWork {
@@ -84,11 +85,11 @@ export class BlobScheduler<W extends BlobWork> {
     }
 }
 
-/** Runs `fn` over the items with at most `limit` at once. */
+/** Runs `fn` over the items with at most `limit` at once; takes no new item once the run is stopped. */
 export async function parallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
     let i = 0;
     const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-        while (i < items.length) await fn(items[i++]);
+        while (i < items.length && !stopSignal.aborted) await fn(items[i++]);
     });
     await Promise.all(workers);
 }

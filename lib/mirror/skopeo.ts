@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from "child_process";
 import { KfstackError } from "../core/errors";
+import { InterruptedError, stopSignal, withStop } from "../core/interrupt";
 import { Classified } from "./retry";
 
 /** skopeo is not installed. */
@@ -104,7 +105,9 @@ export function skopeoCopy(src: Location, dest: Location, options: SkopeoOptions
     const args = ["copy", "--all", "--preserve-digests", "--quiet", ...s.args, ...d.args];
     if (options.authFile) args.push("--src-authfile", options.authFile, "--dest-authfile", options.authFile);
     args.push(s.ref, d.ref);
+    const signal = withStop(options.signal);
     return new Promise((resolve, reject) => {
+        if (signal.aborted) return reject(new InterruptedError("copying with skopeo"));
         const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";
         let timedOut = false;
@@ -119,16 +122,17 @@ export function skopeoCopy(src: Location, dest: Location, options: SkopeoOptions
             timedOut = true;
             kill();
         }, options.timeoutMs ?? 600_000);
-        options.signal?.addEventListener("abort", kill, { once: true });
+        signal.addEventListener("abort", kill, { once: true });
         child.on("error", (e) => {
             clearTimeout(timer);
             reject(new CopyError(`skopeo could not start: ${e.message}`, false));
         });
         child.on("close", (code) => {
             clearTimeout(timer);
-            options.signal?.removeEventListener("abort", kill);
+            signal.removeEventListener("abort", kill);
             if (code === 0) return resolve();
-            if (options.signal?.aborted) return reject(new CopyError("interrupted", false));
+            if (stopSignal.aborted) return reject(new InterruptedError("copying with skopeo"));
+            if (signal.aborted) return reject(new CopyError("interrupted", false));
             if (timedOut)
                 return reject(new CopyError(`no progress within ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s (stalled connection); killed`, true));
             const { retryable, reason } = classifyFailure(stderr);

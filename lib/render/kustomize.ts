@@ -17,6 +17,8 @@ import * as path from "path";
 import * as crypto from "crypto";
 import { spawn, spawnSync } from "child_process";
 import { InputError } from "../core/errors";
+import { makeDirs, writeFailure } from "../core/outputPath";
+import { InterruptedError, removeTemporary, stopSignal, trackTemporary } from "../core/interrupt";
 import { isPlainObject } from "../core/objects";
 import { readYamlFile } from "../core/yaml";
 import { cachePath } from "../core/cache";
@@ -219,28 +221,40 @@ export async function render(dir: string, label: string, options: RendererOption
     try {
         const text = await run(resolveRenderer(options.binary), target, label);
         if (cacheFile) {
-            fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
             // Write then rename, so a concurrent reader never sees half a file.
             const tmp = `${cacheFile}.${process.pid}.tmp`;
-            fs.writeFileSync(tmp, text);
-            fs.renameSync(tmp, cacheFile);
+            try {
+                makeDirs(path.dirname(cacheFile));
+                fs.writeFileSync(tmp, text);
+                fs.renameSync(tmp, cacheFile);
+            } catch (e) {
+                fs.rmSync(tmp, { force: true });
+                throw writeFailure(`${configKey("kustomize", "cacheDir")} ${cacheDir}`, e, "cannot write the render cache");
+            }
         }
         return { text, cached: false, key };
     } finally {
-        if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+        if (scratch) removeTemporary(scratch);
     }
 }
 
 function run(r: { command: string; args: string[] }, dir: string, label: string): Promise<string> {
     return new Promise((resolve, reject) => {
-        const child = spawn(r.command, [...r.args, dir], { stdio: ["ignore", "pipe", "pipe"] });
+        if (stopSignal.aborted) return reject(new InterruptedError(`rendering ${label}`));
+        // Its own process group: a terminal's Ctrl-C reaches kfstack alone, which stops the
+        // renderer itself (instead of printing the renderer's death as a render failure).
+        const child = spawn(r.command, [...r.args, dir], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+        const kill = () => child.kill("SIGKILL");
+        stopSignal.addEventListener("abort", kill, { once: true });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on("data", (b: Buffer) => out.push(b));
         child.stderr.on("data", (b: Buffer) => err.push(b));
         child.on("error", (e) => reject(new InputError(`${label}: cannot run ${r.command}: ${e.message}`)));
         child.on("close", (code) => {
-            if (code === 0) resolve(Buffer.concat(out).toString("utf8"));
+            stopSignal.removeEventListener("abort", kill);
+            if (stopSignal.aborted) reject(new InterruptedError(`rendering ${label}`));
+            else if (code === 0) resolve(Buffer.concat(out).toString("utf8"));
             else {
                 // kustomize prints deprecation warnings too; keep the error lines.
                 const lines = Buffer.concat(err)
@@ -271,11 +285,12 @@ function localiseRemotes(dir: string, c: Closure, remotes: Readonly<Record<strin
     }
     const root = commonRoot([fs.realpathSync(dir), ...c.files]);
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-remote-"));
+    trackTemporary(scratch);
     const rewrite = new Map<string, string>();
     for (const r of c.remotes) rewrite.set(r.from, "");
     for (const f of c.files) {
         const dest = path.join(scratch, path.relative(root, f));
-        fs.mkdirSync(path.dirname(dest), { recursive: true });
+        makeDirs(path.dirname(dest));
         if (rewrite.has(f)) {
             let text = fs.readFileSync(f, "utf8");
             for (const r of c.remotes.filter((x) => x.from === f)) {

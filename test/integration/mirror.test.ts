@@ -187,11 +187,19 @@ describe("kfstack mirror on real registries", function () {
         }
         // A blob damaged in transit is refused before anything is pushed.
         const blobs = fs.readdirSync(path.join(out, "blobs", "sha256"));
-        fs.appendFileSync(path.join(out, "blobs", "sha256", blobs[0]), "x");
+        const victim = path.join(out, "blobs", "sha256", blobs[0]);
+        const original = fs.readFileSync(victim);
+        const flipped = Buffer.from(original);
+        flipped[0] ^= 0xff;
+        fs.writeFileSync(victim, flipped);
         const bad = await runCliAsync(["mirror", "import", out, "--mirror", `${third.host}/air2`, "--plain-http"]).done;
         assert.equal(bad.status, 2);
-        assert.match(bad.stderr, /is damaged.*content does not match its checksum/);
+        assert.match(bad.stderr, /is damaged.*does not match its (digest|checksum)/);
         assert.equal(bad.stdout, "");
+        fs.writeFileSync(victim, Buffer.concat([original, Buffer.from("x")]));
+        const longer = await runCliAsync(["mirror", "import", out, "--mirror", `${third.host}/air2`, "--plain-http"]).done;
+        assert.equal(longer.status, 2);
+        assert.match(longer.stderr, /is damaged.*bytes, its descriptor says/);
     });
 
     it("bad input: one clear error, exit 2, nothing copied", async () => {

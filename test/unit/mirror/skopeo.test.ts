@@ -10,10 +10,7 @@ describe("skopeo failures", () => {
         assert.equal(retry('Head "http://r/v2/x/blobs/sha256:1": EOF'), true);
         assert.equal(retry("read tcp 127.0.0.1:1->127.0.0.1:2: read: connection reset by peer"), true);
         // The peer dropped an upload under a write (seen in CI under the fault proxy).
-        assert.equal(
-            retry('writing blob: Patch "http://r/v2/m/x/blobs/uploads/1": readfrom tcp 1->2: write tcp 1->2: use of closed network connection'),
-            true,
-        );
+        assert.equal(retry('writing blob: Patch "http://r/v2/m/x/blobs/uploads/1": readfrom tcp 1->2: write tcp 1->2: use of closed network connection'), true);
         assert.equal(
             retry(
                 'Manifest list must be converted to type \\"x\\" to be written to destination, but we cannot modify it: \\"Instructed to preserve digests\\"',
