@@ -11,7 +11,7 @@ import { preparePlatform, pulumiAnnotations } from "./lib/plan";
 import { ADMISSION_NAME, planExtras } from "./lib/check";
 import { readStackConfig } from "./components/stackConfig";
 import { KubeflowPlatform } from "./components/kubeflow";
-import { EcrMirror, RegistryMirror } from "./components/mirror";
+import { checkEcrMirrorHost, EcrMirror, RegistryMirror } from "./components/mirror";
 import { EksCluster, KubeflowIrsa } from "./components/aws";
 import { usableZones } from "./lib/aws";
 import { MirrorAdmission } from "./components/enforcement";
@@ -34,6 +34,8 @@ export = async () => {
             deleteImages: fill.deleteImages,
             jobs: fill.jobs,
         };
+        // A wrong ECR host is bad input, found before anything is registered.
+        if (fill.type === "ecr") await checkEcrMirrorHost(settings.mirror.location);
         // The mirror is filled first; each app waits for its own images (kfstack:mirror.type).
         const mirror =
             fill.type === "ecr"

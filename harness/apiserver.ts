@@ -84,6 +84,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         `kfstack-test=http://127.0.0.1:${etcdPeer}`,
         "--log-level",
         "warn",
+        // A throw-away store: no fsync, so a busy disk (CI after builds) cannot stall every write
+        // past kube-apiserver's 60 s request timeout, as it did in one CI run.
+        "--unsafe-no-fsync",
     ]);
     const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
     fs.writeFileSync(path.join(dir, "sa.key"), privateKey.export({ type: "pkcs1", format: "pem" }));

@@ -27,6 +27,16 @@ export interface EcrMirrorArgs extends FillArgs {
 }
 
 /**
+ * Refuses an ECR mirror host that is not the caller's registry in the stack's region and
+ * partition (`kfstack:mirror.registry`), before any resource is registered: one InputError.
+ */
+export async function checkEcrMirrorHost(registry: string, opts?: pulumi.InvokeOptions): Promise<void> {
+    const [caller, region, partition] = await Promise.all([aws.getCallerIdentity({}, opts), aws.getRegion({}, opts), aws.getPartition({}, opts)]);
+    const problem = ecrHostProblem(parseMirror(registry).host, ecrRegistryHost(caller.accountId, region.region, partition.dnsSuffix));
+    if (problem) throw new InputError(problem, "kfstack:mirror.registry");
+}
+
+/**
  * Amazon ECR as the mirror (AWS China too, where there is no pull-through cache): one
  * repository per source repository, named by the mirror rule, scan on push, encryption, a
  * lifecycle policy that never expires an image the platform uses, no force-delete; every
@@ -45,10 +55,13 @@ export class EcrMirror extends pulumi.ComponentResource {
         const partition = aws.getPartitionOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this });
         const caller = aws.getCallerIdentityOutput({}, { parent: this });
+        // checkEcrMirrorHost (awaited by the program before any resource) is where a wrong host
+        // stops the run; here it is logged on this component, never thrown: an error thrown in
+        // an Output reaches the engine as one "error serializing property" chain per image.
         this.registryHost = pulumi.all([caller.accountId, region.region, partition.dnsSuffix]).apply(([account, r, suffix]) => {
             const host = ecrRegistryHost(account, r, suffix);
             const problem = ecrHostProblem(mirror.host, host);
-            if (problem) throw new InputError(problem, "kfstack:mirror.registry");
+            if (problem) pulumi.log.error(problem, this);
             return host;
         });
         const repositories = new Map<string, aws.ecr.Repository>();

@@ -33,6 +33,7 @@ export const OPTIONS = {
     "--journal": { value: "F" },
     "--kubeconfig": { value: "F" },
     "--context": { value: "C" },
+    "--timeout": { value: "SECONDS" },
     "--ca": { value: "FILE" },
     "--skip": { value: "CHECK" },
     "--auth-user": { value: "U" },
@@ -97,7 +98,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     {
         name: "doctor",
-        options: { "--config": "required", "--kubeconfig": "optional", "--context": "optional", "--dest-authfile": "optional", "--skip": "repeatable" },
+        options: {
+            "--config": "required",
+            "--kubeconfig": "optional",
+            "--context": "optional",
+            "--dest-authfile": "optional",
+            "--skip": "repeatable",
+            "--timeout": "optional",
+        },
         args: "",
         summary: "pre-flight checks before pulumi up (exit 1 on any FAIL)",
         run: async (p, io) => (await import("./doctor")).doctorCommand(p, io.live),
@@ -111,7 +119,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     {
         name: "audit",
-        options: { "--mirror": "required, repeatable", "--kubeconfig": "optional", "--context": "optional" },
+        options: { "--mirror": "required, repeatable", "--kubeconfig": "optional", "--context": "optional", "--timeout": "optional" },
         args: "",
         summary: "list images of a live cluster not served from a mirror (exit 1 if any)",
         run: async (p, io) => (await import("./audit")).auditCommand(p, io.live),

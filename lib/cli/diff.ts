@@ -24,16 +24,14 @@ export async function diffCommand(p: Parsed, live: { progress: (l: string) => vo
     }
     const mirror = p.flags.get("--mirror")?.[0] ?? PLACEHOLDER;
     const kustomize = p.flags.get("--kustomize")?.[0];
-    const prepare = async (dir: string) => {
-        live.progress(`kfstack diff: rendering ${dir}`);
-        const settings = parseSettings(
-            { manifests: { path: dir }, mirror: { registry: mirror }, ...(kustomize ? { kustomize: { binary: kustomize } } : {}) },
-            process.cwd(),
-        );
-        return preparePlatform(settings);
-    };
-    const oldP = await prepare(oldDir);
-    const newP = await prepare(newDir);
+    // Both settings first: bad input is reported before any progress line.
+    const settingsOf = (dir: string) =>
+        parseSettings({ manifests: { path: dir }, mirror: { registry: mirror }, ...(kustomize ? { kustomize: { binary: kustomize } } : {}) }, process.cwd());
+    const [oldS, newS] = [settingsOf(oldDir), settingsOf(newDir)];
+    live.progress(`kfstack diff: rendering ${oldDir}`);
+    const oldP = await preparePlatform(oldS);
+    live.progress(`kfstack diff: rendering ${newDir}`);
+    const newP = await preparePlatform(newS);
     const d = diffPlatforms(oldP, newP);
     const stdout = p.switches.has("--json") ? JSON.stringify(d, null, 2) + "\n" : formatDiff(d);
     const changedApps = Object.values(d.apps).filter((a) => a.status !== "same").length;

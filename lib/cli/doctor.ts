@@ -13,16 +13,33 @@ import { preparePlatform } from "../plan";
 import { planExtras } from "../check";
 import { dynamicClassName } from "../onprem/provisioners";
 import { Outcome, Parsed } from "./args";
-import { errorText, loadKubeConfig, servedApis } from "./audit";
+import { InterruptedError } from "../core/interrupt";
+import { apiTimeoutOf, errorText, servedApis, sessionFor } from "./audit";
 import { renderSettings } from "./render";
 
 export const CHECKS = ["render", "mirror", "kubernetes-version", "apis-served", "admission", "token-request", "default-storageclass"];
+
+/** What to do when a check could not run at all (its own FAILs carry their own fix). */
+const FIXES: Record<string, string> = {
+    render: "run 'kfstack render --config' with the same file: it names the input to fix",
+    mirror: "check the mirror's address and credentials (--dest-authfile), then 'kfstack mirror verify --images' for each image",
+    "kubernetes-version": "check --kubeconfig/--context, and that the API server answers /version",
+    "apis-served": "check --kubeconfig/--context, and that the API server answers discovery (/api, /apis)",
+    admission: "check --kubeconfig/--context, and that the API server answers discovery",
+    "token-request": "check --kubeconfig/--context, and that the API server answers discovery",
+    "default-storageclass": "check that your credentials may list storageclasses (kubectl auth can-i list storageclasses)",
+};
 
 export async function doctorCommand(p: Parsed, live: { progress: (l: string) => void }): Promise<Outcome> {
     if (!p.flags.get("--config")) throw new UsageError("'kfstack doctor' needs --config Pulumi.<stack>.yaml", "--config");
     const skip = new Set(p.flags.get("--skip") ?? []);
     for (const s of skip) if (!CHECKS.includes(s)) throw new UsageError(`--skip ${s}: no such check; the checks are ${CHECKS.join(", ")}`, "--skip");
+    if (CHECKS.every((c) => skip.has(c))) throw new UsageError("--skip names every check: nothing would be checked; skip fewer", "--skip");
+    const timeoutMs = apiTimeoutOf(p);
     const { settings } = renderSettings(p.flags);
+    const clusterChecks = ["kubernetes-version", "apis-served", "admission", "token-request", "default-storageclass"].filter((c) => !skip.has(c));
+    // The kubeconfig is read before anything else runs: a bad one is bad input, found at once.
+    const api = clusterChecks.length > 0 ? sessionFor(p.flags.get("--kubeconfig")?.[0], p.flags.get("--context")?.[0], timeoutMs) : undefined;
     const results: CheckResult[] = [];
     const run = async (name: string, fn: () => Promise<CheckResult | CheckResult[]>) => {
         if (skip.has(name)) return;
@@ -31,7 +48,8 @@ export async function doctorCommand(p: Parsed, live: { progress: (l: string) => 
             const r = await fn();
             results.push(...(Array.isArray(r) ? r : [r]));
         } catch (e) {
-            results.push({ name, ok: false, detail: errorText(e), fix: "see the message" });
+            if (e instanceof InterruptedError) throw e;
+            results.push({ name, ok: false, detail: errorText(e), fix: FIXES[name] });
         }
     };
     // The plan: what `pulumi up` would create (apps, admission, storage).
@@ -57,15 +75,17 @@ export async function doctorCommand(p: Parsed, live: { progress: (l: string) => 
         });
         return mirrorCheck(res);
     });
-    const clusterChecks = ["kubernetes-version", "apis-served", "admission", "token-request", "default-storageclass"].filter((c) => !skip.has(c));
-    if (clusterChecks.length > 0) {
-        const { k8s, kc, server } = loadKubeConfig(p.flags.get("--kubeconfig")?.[0], p.flags.get("--context")?.[0]);
+    if (api) {
+        const { k8s, kc, server } = api;
         let version = "";
         let served = new Set<string>();
         try {
-            version = (await kc.makeApiClient(k8s.VersionApi).getCode()).gitVersion;
-            served = await servedApis(k8s, kc);
+            const info = await api.call("/version", () => kc.makeApiClient(k8s.VersionApi).getCode());
+            if (typeof info?.gitVersion !== "string") throw new Error("/version has no gitVersion: is it the cluster's API server?");
+            version = info.gitVersion;
+            served = await servedApis(api);
         } catch (e) {
+            if (e instanceof InterruptedError) throw e;
             for (const name of clusterChecks)
                 results.push({
                     name,
@@ -81,7 +101,8 @@ export async function doctorCommand(p: Parsed, live: { progress: (l: string) => 
         await run("admission", async () => admissionCheck(settings.admission.enabled, served));
         await run("token-request", async () => tokenCheck(served.has("v1 serviceaccounts/token"), settings.transforms.istioJwtPolicy));
         await run("default-storageclass", async () => {
-            const classes = (await kc.makeApiClient(k8s.StorageV1Api).listStorageClass()).items as unknown as K8sObject[];
+            const classes = (await api.call("a list of StorageClasses", () => kc.makeApiClient(k8s.StorageV1Api).listStorageClass()))
+                .items as unknown as K8sObject[];
             // The default class the stack itself creates: on-prem the dynamic one, on EKS gp3.
             const creates = settings.storage?.dynamicDefault ? dynamicClassName(settings.storage) : settings.eks ? "gp3" : undefined;
             return storageClassCheck(classes, creates);

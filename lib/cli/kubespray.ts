@@ -3,6 +3,7 @@
  * [--plain-http] [--images FILE]`: the kubespray group_vars that make every node pull through
  * the mirror (YAML on stdout).
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import { InputError, UsageError } from "../core/errors";
 import { parseReference } from "../images/reference";
@@ -13,12 +14,52 @@ import { readImageList } from "./mirror";
 /** The registries kubespray itself pulls from (its `*_image_repo` defaults). */
 const KUBESPRAY_OWN = ["docker.io", "gcr.io", "ghcr.io", "quay.io", "registry.k8s.io"];
 
+const MAX_SMALL_FILE = 1 << 20;
+
 function readSmallFile(flag: string, file: string): string {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (!st) throw new InputError(`${flag} ${file}: no such file`, file);
+    if (!st.isFile()) throw new InputError(`${flag} ${file}: not a regular file`, file);
+    if (st.size > MAX_SMALL_FILE) throw new InputError(`${flag} ${file}: ${st.size} bytes is far more than it should hold`, file);
     try {
         return fs.readFileSync(file, "utf8");
     } catch (e) {
         throw new InputError(`${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
     }
+}
+
+/** The mirror password: from a file only its owner can read, one line, no control characters. */
+export function readPasswordFile(file: string): string {
+    const text = readSmallFile("--auth-password-file", file);
+    const mode = fs.statSync(file).mode & 0o777;
+    if (mode & 0o077)
+        throw new InputError(
+            `--auth-password-file ${file}: other users can read it (mode ${mode.toString(8).padStart(4, "0")}); chmod 600 ${file}, then run again`,
+            file,
+        );
+    const password = text.replace(/\r?\n$/, "");
+    if (!password) throw new InputError(`--auth-password-file ${file} is empty`, file);
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(password))
+        throw new InputError(`--auth-password-file ${file}: the password spans lines or holds control characters; give the password alone on one line`, file);
+    return password;
+}
+
+/** The mirror's CA: one or more certificates that parse, and no private key (it would be copied to every node). */
+export function readCaFile(file: string): string {
+    const pem = readSmallFile("--ca", file);
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem))
+        throw new InputError(`--ca ${file}: holds a private key, which must never be copied to the nodes; give the CA certificate alone`, file);
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) throw new InputError(`--ca ${file} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`, file);
+    blocks.forEach((block, i) => {
+        try {
+            new crypto.X509Certificate(block);
+        } catch {
+            throw new InputError(`--ca ${file}: certificate ${i + 1} of ${blocks.length} does not parse (its body is not a base64 DER certificate)`, file);
+        }
+    });
+    return pem;
 }
 
 export function kubesprayVarsCommand(p: Parsed, stdin: () => Buffer | string): Outcome {
@@ -31,13 +72,12 @@ export function kubesprayVarsCommand(p: Parsed, stdin: () => Buffer | string): O
             "--auth-user and --auth-password-file go together (the password in a file, never on the command line)",
             user ? "--auth-password-file" : "--auth-user",
         );
-    const password = passwordFile ? readSmallFile("--auth-password-file", passwordFile).replace(/\r?\n$/, "") : undefined;
-    if (passwordFile && !password) throw new InputError(`--auth-password-file ${passwordFile} is empty`, passwordFile);
+    // eslint-disable-next-line no-control-regex
+    if (user !== undefined && /[:\x00-\x1f\x7f]/.test(user))
+        throw new UsageError(`--auth-user: a user name holds no ':' and no control characters`, "--auth-user");
+    const password = passwordFile ? readPasswordFile(passwordFile) : undefined;
     const caFile = p.flags.get("--ca")?.[0];
-    const caPem = caFile ? readSmallFile("--ca", caFile) : undefined;
-    if (caFile && !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(caPem ?? "")) {
-        throw new InputError(`--ca ${caFile} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`, caFile);
-    }
+    const caPem = caFile ? readCaFile(caFile) : undefined;
     const imagesFile = p.flags.get("--images")?.[0];
     const registries = imagesFile
         ? [...new Set([...readImageList(imagesFile, stdin).map((r) => parseReference(r).registry), ...KUBESPRAY_OWN])]

@@ -6,7 +6,7 @@
  * reason; stderr: progress while it runs and a summary. Exit 0 when every image is in
  * place with its source digest, 1 when any is not, 2 for bad input (nothing is copied).
  */
-import { InputError, UsageError } from "../core/errors";
+import { InputError, listedProblems, UsageError } from "../core/errors";
 import { checkOutputPath } from "../core/outputPath";
 import { decodeUtf8, readTextFile } from "../core/yaml";
 import { InvalidReferenceError, parseReference } from "../images/reference";
@@ -41,7 +41,7 @@ export function readImageList(file: string, stdin: () => Buffer | string): strin
     });
     if (problems.length > 0) {
         throw new InputError(
-            `--images ${name}: ${problems.length} invalid image reference(s): ${problems.join("; ")}; one reference per line, as 'kfstack images' prints them`,
+            `--images ${name}: ${problems.length} invalid image reference(s): ${listedProblems(problems).join("; ")}; one reference per line, as 'kfstack images' prints them`,
             name,
         );
     }
@@ -112,7 +112,7 @@ export async function mirrorCopyCommand(p: Parsed, { stdin, live }: Io): Promise
 }
 
 /** `kfstack mirror verify` */
-export async function mirrorVerifyCommand(p: Parsed, { stdin }: Io): Promise<Outcome> {
+export async function mirrorVerifyCommand(p: Parsed, { stdin, live }: Io): Promise<Outcome> {
     const rest = p.positional;
     if (rest.length) throw new UsageError(`'kfstack mirror verify' takes no FILE argument (got ${rest.join(" ")}); give --images FILE`);
     const [mirror] = mirrorsOf(p, false);
@@ -122,6 +122,7 @@ export async function mirrorVerifyCommand(p: Parsed, { stdin }: Io): Promise<Out
         plainHttp: p.switches.has("--plain-http"),
         sourcePlainHttp: p.switches.has("--src-plain-http"),
         auths: authsOf(p),
+        progress: live.progress,
     });
     const bad = results.filter((r) => r.status !== "present");
     const reason = (r: (typeof results)[number]): string | undefined =>

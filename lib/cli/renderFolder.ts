@@ -111,7 +111,7 @@ function writeError(out: string, e: unknown): InputError {
 
 /** Checks `--out` before anything is rendered or written; returns the folder to write (a symlink's target). */
 export function checkRenderTarget(out: string): { target: string; exists: boolean } {
-    let target = checkOutputPath(out, "folder", `--out ${out}`);
+    let target = checkOutputPath(out, "folder", `--out ${out}`, "cannot write the render");
     // Render into the folder a link points at; the link stays.
     if (fs.existsSync(target)) target = fs.realpathSync(target);
     const st = fs.statSync(target, { throwIfNoEntry: false });

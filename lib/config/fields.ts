@@ -140,17 +140,35 @@ export function whole(o: WithDefault<number> & { readonly min: number; readonly 
 }
 
 /** A list of strings; with `allowed`, each one of those. */
-export function textList<const C extends string = string>(o: WithDefault<C[]> & { readonly allowed?: readonly C[] }): Field<C[], C[]>;
-export function textList<const C extends string = string>(o: Common<C[]> & { readonly allowed?: readonly C[] }): Field<C[]>;
-export function textList<const C extends string = string>(o: Common<C[]> & { readonly allowed?: readonly C[] }): Field<C[]> {
+/**
+ * How a list's items are checked: `allowed`, a closed set; `item`, a pattern each must match
+ * (with what it is, for the error); `nonEmpty`, an empty list means nothing and is refused.
+ */
+type ListOptions<C extends string> = {
+    readonly allowed?: readonly C[];
+    readonly item?: { readonly re: RegExp; readonly what: string };
+    readonly nonEmpty?: string;
+};
+export function textList<const C extends string = string>(o: WithDefault<C[]> & ListOptions<C>): Field<C[], C[]>;
+export function textList<const C extends string = string>(o: Common<C[]> & ListOptions<C>): Field<C[]>;
+export function textList<const C extends string = string>(o: Common<C[]> & ListOptions<C>): Field<C[]> {
     return field(o, (v, where, { problems }) => {
         if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
             problems.push(`${where} must be a list of strings, got ${JSON.stringify(v)}`);
             return undefined;
         }
+        if (o.nonEmpty && v.length === 0) {
+            problems.push(`${where} is empty: ${o.nonEmpty}`);
+            return undefined;
+        }
         const bad = o.allowed ? v.filter((x) => !o.allowed!.includes(x as C)) : [];
         if (bad.length > 0) {
             problems.push(`${where} has ${bad.join(", ")}; use ${o.allowed!.join(", ")}`);
+            return undefined;
+        }
+        const malformed = o.item ? v.filter((x) => !o.item!.re.test(x)) : [];
+        if (malformed.length > 0) {
+            problems.push(`${where} has ${malformed.map((x) => JSON.stringify(x)).join(", ")}: not ${o.item!.what}`);
             return undefined;
         }
         return v as C[];

@@ -110,7 +110,11 @@ export const SCHEMA = {
         kfUserPolicies: irsaPolicies("kf-user", " (no `*` action)"),
     }),
     apps: section({
-        enabled: textList({ doc: "app names to keep (unknown names are errors)", defaultDoc: "all" }),
+        enabled: textList({
+            doc: "app names to keep (unknown names are errors)",
+            defaultDoc: "all",
+            nonEmpty: "it would install no app; remove the key to install every app, or name the apps to keep",
+        }),
         disabled: textList({ doc: "app names to drop", default: [], defaultDoc: "none" }),
         extra: shaped<ExtraApp[]>({
             doc: "`[{name, path, after: [apps]}]`: your own kustomize folders",
@@ -224,7 +228,11 @@ export const SCHEMA = {
             defaultDoc: "`true` (`false` when `serverVersion` < 1.30)",
         }),
         actions: textList({ doc: "`[Deny]`, or `[Warn, Audit]`", defaultDoc: "`[Deny]`", default: ["Deny"], allowed: ["Deny", "Warn", "Audit"] }),
-        exemptNamespaces: textList({ doc: "namespaces the policies do not apply to", default: ["kube-system", "kube-public", "kube-node-lease"] }),
+        exemptNamespaces: textList({
+            doc: "namespaces the policies do not apply to",
+            default: ["kube-system", "kube-public", "kube-node-lease"],
+            item: { re: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, what: "a namespace name (lower-case letters, digits and '-', at most 63)" },
+        }),
         serverVersion: text({
             doc: "the cluster's Kubernetes version, to tell older clusters apart",
             pattern: /^v?1\.(\d+)(?:\.\d+)?$/,

@@ -31,8 +31,19 @@ export class ConfigError extends KfstackError {
         super(
             problems.length === 1
                 ? `kfstack stack config: ${problems[0]}`
-                : `${problems.length} problems in the kfstack stack config:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+                : `${problems.length} problems in the kfstack stack config:\n${listedProblems(problems)
+                      .map((p) => `  - ${p}`)
+                      .join("\n")}`,
             problems.length === 1 ? problems[0].split(" ")[0] : undefined,
         );
     }
+}
+
+/** How many problems one message lists before it counts the rest: enough to see the pattern. */
+export const LISTED_PROBLEMS = 20;
+
+/** The first LISTED_PROBLEMS of `problems`, and a line counting the others when there are more. */
+export function listedProblems(problems: readonly string[]): string[] {
+    if (problems.length <= LISTED_PROBLEMS) return [...problems];
+    return [...problems.slice(0, LISTED_PROBLEMS), `... and ${problems.length - LISTED_PROBLEMS} more of the same kind`];
 }

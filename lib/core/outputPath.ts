@@ -81,17 +81,17 @@ export type OutputKind = "folder" | "file";
  * space; the path is not too long; an existing entry is of the right kind. Returns the
  * absolute path. `where` names it in errors (`--out out/`, `kfstack:kustomize.cacheDir`).
  */
-export function checkOutputPath(file: string, kind: OutputKind, where: string): string {
+export function checkOutputPath(file: string, kind: OutputKind, where: string, doing = "cannot write there"): string {
     const target = path.resolve(file);
     if (Buffer.byteLength(target) > 4095 || target.split(path.sep).some((part) => Buffer.byteLength(part) > 255)) {
-        throw writeFailure(where, errno("ENAMETOOLONG"));
+        throw writeFailure(where, errno("ENAMETOOLONG"), doing);
     }
     let st: fs.Stats | undefined;
     try {
         st = fs.statSync(target);
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code !== "ENOENT") throw writeFailure(where, e);
+        if (code !== "ENOENT") throw writeFailure(where, e, doing);
         // A dangling symbolic link: writing through it would create its target somewhere else.
         if (fs.lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink()) {
             throw new InputError(`${where}: is a symbolic link to nothing; remove it or point it at a ${kind}`, where.split(" ")[0]);
@@ -107,20 +107,20 @@ export function checkOutputPath(file: string, kind: OutputKind, where: string): 
             break;
         } catch (e) {
             const code = (e as NodeJS.ErrnoException).code;
-            if (code !== "ENOENT") throw writeFailure(where, e);
+            if (code !== "ENOENT") throw writeFailure(where, e, doing);
             probe = path.dirname(probe);
         }
     }
     const fsKind = VIRTUAL_FILESYSTEMS.get(Number(fs.statfsSync(probe).type));
     if (fsKind) throw new InputError(`${where}: is on ${fsKind}, a virtual file system; choose a place on a disk`, where.split(" ")[0]);
-    if (!fs.statSync(probe).isDirectory() && !(st && probe === target)) throw writeFailure(where, errno("ENOTDIR"));
+    if (!fs.statSync(probe).isDirectory() && !(st && probe === target)) throw writeFailure(where, errno("ENOTDIR"), doing);
     const writable = st && kind === "file" ? target : probe;
     try {
         fs.accessSync(writable, fs.constants.W_OK | (fs.statSync(writable).isDirectory() ? fs.constants.X_OK : 0));
     } catch (e) {
-        throw writeFailure(where, e);
+        throw writeFailure(where, e, doing);
     }
     const space = fs.statfsSync(probe);
-    if (Number(space.bavail) * Number(space.bsize) < MIN_FREE_BYTES) throw writeFailure(where, errno("ENOSPC"));
+    if (Number(space.bavail) * Number(space.bsize) < MIN_FREE_BYTES) throw writeFailure(where, errno("ENOSPC"), doing);
     return target;
 }

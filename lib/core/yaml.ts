@@ -131,6 +131,25 @@ function parseProblem(e: unknown, source: string, firstLine: number): string {
 const ANCHOR_TOKEN = /(?:^|[\s[{,:])&[^\s,[\]{}]/m;
 const ALIAS_TOKEN = /(?:^|[\s[{,:])\*[^\s,[\]{}]/m;
 
+/**
+ * The deepest nesting kfstack walks. Real manifests and configurations stay under 30 levels;
+ * a value nested thousands deep (a hostile or broken payload) would overflow the stack of
+ * every recursive walk, so it is refused where it is parsed, with its place named.
+ */
+export const MAX_NESTING = 200;
+
+/** True when `value` nests objects or arrays deeper than `limit` (counted without recursion). */
+export function nestsDeeperThan(value: unknown, limit = MAX_NESTING): boolean {
+    const stack: [unknown, number][] = [[value, 0]];
+    while (stack.length > 0) {
+        const [v, depth] = stack.pop()!;
+        if (typeof v !== "object" || v === null) continue;
+        if (depth >= limit) return true;
+        for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+    return false;
+}
+
 function load(text: string, source: string): unknown {
     const value = jsyaml.load(text, { filename: source, schema: jsyaml.DEFAULT_SCHEMA });
     // The tokens may also stand in strings (a template, a URL): then the count simply finds no sharing.
@@ -153,6 +172,11 @@ export function parseStream(text: string, source: string): ParsedStream {
         } catch (e) {
             throw new InputError(`${parseProblem(e, source, chunk.line)} (in the document starting at line ${chunk.line})`, source);
         }
+        if (nestsDeeperThan(value))
+            throw new InputError(
+                `${source}: the document starting at line ${chunk.line} nests deeper than ${MAX_NESTING} levels; no Kubernetes object does: check how it was generated`,
+                source,
+            );
         documents.push({ index: documents.length, line: chunk.line, text: chunk.text, value: value ?? null, chunk: i });
     });
     return { documents, chunks: chunks.map((c) => c.text) };

@@ -2,7 +2,7 @@
  * The image inventory of a stream of Kubernetes objects: every place, and the sorted
  * list of images a cluster will pull.
  */
-import { describeObject, InputError } from "../core";
+import { describeObject, InputError, listedProblems } from "../core";
 import { parseStream, SourceDocument } from "../core/yaml";
 import { Finding, UnreadablePayload, walkObject } from "./walker";
 import { hasNoVersion } from "./reference";
@@ -29,7 +29,12 @@ export function invalidReferenceError(findings: Finding[], source: string, docum
         (f) => `${at(source, documents, f.documentIndex)}: ${describeObject(f.object)} ${f.path}: invalid image reference ${JSON.stringify(f.raw)}: ${f.error}`,
     );
     if (lines.length === 1) return new InputError(`${lines[0]}; correct it in the input`, source);
-    return new InputError(`${bad.length} invalid image references in ${source}; correct them in the input:\n${lines.map((l) => "  " + l).join("\n")}`, source);
+    return new InputError(
+        `${bad.length} invalid image references in ${source}; correct them in the input:\n${listedProblems(lines)
+            .map((l) => "  " + l)
+            .join("\n")}`,
+        source,
+    );
 }
 
 /** One line per unreadable payload, naming the object, the key and why; what `images`/`rewrite` warn and `check` fails on. */

@@ -3,7 +3,7 @@
  * base64 in a Secret's `data`), decoded so that discovery can walk them, and encoded
  * again in their own format after a rewrite.
  */
-import { loadYaml, dumpDocument } from "../core/yaml";
+import { loadYaml, dumpDocument, MAX_NESTING, nestsDeeperThan } from "../core/yaml";
 import { patchThenVerify } from "../core/text";
 
 export type PayloadFormat = "json" | "yaml";
@@ -55,15 +55,18 @@ export function parsePayload(body: string): DecodedPayload {
     const multiline = body.includes("\n");
     if (!opens && !multiline) return {}; // a plain value, no payload
     let jsonError: string | undefined;
+    const tooDeep = { body, problem: `nests deeper than ${MAX_NESTING} levels: no configuration does, and its images cannot be vouched for` };
     if (opens) {
         try {
-            return { body, format: "json", tree: JSON.parse(body) };
+            const tree: unknown = JSON.parse(body);
+            return nestsDeeperThan(tree) ? tooDeep : { body, format: "json", tree };
         } catch (e) {
             jsonError = (e as Error).message;
         }
     }
     try {
-        return { body, format: "yaml", tree: loadYaml(body) };
+        const tree = loadYaml(body);
+        return nestsDeeperThan(tree) ? tooDeep : { body, format: "yaml", tree };
     } catch {
         /* not YAML either: text (a template, a script) */
     }

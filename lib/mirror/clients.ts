@@ -48,3 +48,8 @@ export class Clients {
         return c;
     }
 }
+
+/** A registry client's retries as progress lines: a hanging or failing registry is never silent. */
+export function retryReporter(say: (line: string) => void): (what: string, e: unknown) => void {
+    return (what, e) => say(`retrying ${what}: ${e instanceof Error ? e.message : String(e)}`);
+}

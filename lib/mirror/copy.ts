@@ -15,7 +15,7 @@
 import { Mirror } from "../rewrite/mirror";
 import { withStop } from "../core/interrupt";
 import { writeTempAuthFile } from "./auth";
-import { Clients, RegistryAccess } from "./clients";
+import { Clients, RegistryAccess, retryReporter } from "./clients";
 import { DEFAULT_COPY_JOBS } from "./defaults";
 import { defaultJournal, Journal } from "./journal";
 import { Pair, pairsOf, splitName, targetString } from "./naming";
@@ -84,7 +84,7 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
     const started = Date.now();
     const say = options.progress ?? (() => undefined);
     const jobs = Math.max(1, options.jobs ?? DEFAULT_COPY_JOBS);
-    const clients = new Clients(options, mirror.host);
+    const clients = new Clients(options, mirror.host, retryReporter(say));
 
     // (1) The pairs, and what an interrupted run already learnt.
     const pairs = pairsOf(references, mirror);

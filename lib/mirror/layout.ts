@@ -24,7 +24,7 @@ import { isLocalWriteFailure, makeDirs, writeFailure } from "../core/outputPath"
 import { Mirror } from "../rewrite/mirror";
 import { parseReference } from "../images/reference";
 import { writeTempAuthFile } from "./auth";
-import { Clients, RegistryAccess } from "./clients";
+import { Clients, RegistryAccess, retryReporter } from "./clients";
 import { DEFAULT_COPY_JOBS } from "./defaults";
 import { pairsOf, splitName, targetString, uniqueReferences } from "./naming";
 import { formatBytes, ImageResult, RunSummary, summarise } from "./results";
@@ -106,7 +106,7 @@ export async function exportImages(references: string[], dir: string, options: E
         throw writeFailure(`--out ${dir}`, e, "cannot write the layout");
     }
     const sources = uniqueReferences(references);
-    const clients = new Clients(options, undefined);
+    const clients = new Clients(options, undefined, retryReporter(say));
     const index = readIndex(dir);
     const named = new Map(index.manifests.map((d) => [d.annotations?.[REF_NAME] ?? "", d]));
     const inflight = new Map<string, Promise<void>>();
@@ -400,7 +400,7 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
     const say = options.progress ?? (() => undefined);
     const { images, blobsOf } = await checkLayout(dir);
     say(`${dir}: ${images.size} images, every file checked against its digest`);
-    const clients = new Clients(options, mirror.host);
+    const clients = new Clients(options, mirror.host, retryReporter(say));
     const auth = writeTempAuthFile(options.auths ?? new Map());
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-import-"));
     trackTemporary(work);

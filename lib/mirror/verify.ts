@@ -1,6 +1,7 @@
 /** The two digests every mirror check compares, and `verifyImages` built from them. */
+import { InterruptedError, throwIfStopped } from "../core/interrupt";
 import { Mirror } from "../rewrite/mirror";
-import { Clients, RegistryAccess } from "./clients";
+import { Clients, RegistryAccess, retryReporter } from "./clients";
 import { DEFAULT_VERIFY_JOBS } from "./defaults";
 import { Journal } from "./journal";
 import { Pair, pairsOf, splitName, targetString } from "./naming";
@@ -43,9 +44,14 @@ export interface VerifyResult {
 }
 
 /** Whether each image is in the mirror with its source digest (HEAD at both ends). */
-export async function verifyImages(references: string[], mirror: Mirror, options: RegistryAccess & { jobs?: number } = {}): Promise<VerifyResult[]> {
+export async function verifyImages(
+    references: string[],
+    mirror: Mirror,
+    options: RegistryAccess & { jobs?: number; progress?: (line: string) => void } = {},
+): Promise<VerifyResult[]> {
     const pairs = pairsOf(references, mirror);
-    const clients = new Clients(options, mirror.host);
+    const say = options.progress ?? (() => undefined);
+    const clients = new Clients(options, mirror.host, retryReporter(say));
     const out = new Map<string, VerifyResult>();
     await parallel(pairs, Math.max(1, options.jobs ?? DEFAULT_VERIFY_JOBS), async (p) => {
         const target = targetString(p);
@@ -57,8 +63,12 @@ export async function verifyImages(references: string[], mirror: Mirror, options
             const status = !have ? "missing" : have === src.digest ? "present" : "differs";
             out.set(source, { source, target, status, sourceDigest: src.digest, mirrorDigest: have });
         } catch (e) {
+            if (e instanceof InterruptedError) return;
             out.set(source, { source, target, status: "failed", reason: messageOf(e) });
         }
+        const r = out.get(source)!;
+        say(`[${out.size}/${pairs.length}] ${r.status} ${source}${r.reason ? `: ${r.reason}` : ""}`);
     });
+    throwIfStopped("verifying the mirror");
     return pairs.map((p) => out.get(p.source.normalized) as VerifyResult);
 }

@@ -70,8 +70,28 @@ export interface Example {
 
 export function readExample(manifestsDir: string, exampleDir = "example"): Example {
     const root = path.resolve(manifestsDir);
-    if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-        throw new InputError(`manifests directory ${manifestsDir} does not exist; set kfstack:manifests.path to a checkout of kubeflow/manifests`);
+    let st: fs.Stats | undefined;
+    try {
+        st = fs.statSync(root);
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why =
+            code === "ELOOP"
+                ? "is a loop of symbolic links"
+                : code === "ENOTDIR"
+                  ? "goes through a file, not a folder"
+                  : code === "EACCES"
+                    ? "cannot be read (permission denied)"
+                    : code === "ENOENT"
+                      ? "does not exist"
+                      : `cannot be read (${code ?? (e as Error).message})`;
+        throw new InputError(`manifests directory ${manifestsDir} ${why}; set kfstack:manifests.path to a checkout of kubeflow/manifests`, manifestsDir);
+    }
+    if (!st.isDirectory()) {
+        throw new InputError(
+            `manifests directory ${manifestsDir} is a file, not a folder; set kfstack:manifests.path to the root folder of a kubeflow/manifests checkout`,
+            manifestsDir,
+        );
     }
     const example = path.join(root, exampleDir);
     const file = kustomizationFile(example);

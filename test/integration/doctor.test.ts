@@ -12,7 +12,7 @@ import { admissionCheck, apisCheck, mirrorCheck, storageClassCheck, tokenCheck, 
 import { K8sObject } from "../../lib/core";
 import { copyImages, verifyImages } from "../../lib/mirror";
 import { parseMirror } from "../../lib/rewrite";
-import { loadKubeConfig, servedApis } from "../../lib/cli/audit";
+import { sessionFor, servedApis } from "../../lib/cli/audit";
 import { needShared, needTools, runCliAsync, tempDir, TREE_191, ROOT } from "../support/helpers";
 
 const pdb = (apiVersion: string): K8sObject => ({ apiVersion, kind: "PodDisruptionBudget", metadata: { name: "p", namespace: "kubeflow" } });
@@ -30,8 +30,7 @@ describe("kfstack doctor", function () {
             this.skip();
         }
         cluster = await startCluster();
-        const { k8s, kc } = loadKubeConfig(cluster.kubeconfig, undefined);
-        served = await servedApis(k8s, kc);
+        served = await servedApis(sessionFor(cluster.kubeconfig, undefined));
         work = tempDir("doctor");
     });
     after(async () => {

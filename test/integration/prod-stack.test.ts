@@ -65,5 +65,23 @@ for (const [partition, region, suffix] of [
             const group = mocks.resources.find((r) => r.type === "aws:eks/nodeGroup:NodeGroup");
             assert.deepEqual(group?.inputs.scalingConfig, { desiredSize: 4, minSize: 1, maxSize: 6 });
         });
+
+        it("a mirror host of another region or partition: one line naming the key, before any resource", async () => {
+            const m = awsMocks(partition, region);
+            const elsewhere =
+                partition === "aws-cn" ? "123456789012.dkr.ecr.us-east-1.amazonaws.com/kubeflow" : "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/kubeflow";
+            const config = prodConfig(region, { "kfstack:kustomize": { cacheDir: tempDir("cache") } });
+            config["kfstack:mirror"] = JSON.stringify({ ...JSON.parse(config["kfstack:mirror"]), registry: elsewhere });
+            const mocks = useMocks(config, m.invokes, "prod", false, m.outputs);
+            const program = require("../../index") as () => Promise<Record<string, unknown>>;
+            await assert.rejects(program(), (e: Error) => {
+                assert.equal(e.constructor.name, "RunError");
+                assert.match(e.message, /kfstack:mirror\.registry/);
+                assert.ok(!e.message.includes("\n") && !e.message.includes("serializing"), e.message);
+                return true;
+            });
+            await settle();
+            assert.equal(mocks.resources.length, 0, "nothing registered");
+        });
     });
 }

@@ -3,6 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as jsyaml from "js-yaml";
+import { spawnSync } from "child_process";
 import { run } from "../../../lib/cli/main";
 import { mirrorString, parseMirror } from "../../../lib/rewrite";
 import { parseReference } from "../../../lib/images";
@@ -16,8 +17,33 @@ describe("kfstack kubespray-vars", () => {
     const dir = tempDir("kubespray");
     const pw = path.join(dir, "pw");
     fs.writeFileSync(pw, "s3cret\n", { mode: 0o600 });
+    // A real CA certificate and its key, made for the test.
     const ca = path.join(dir, "ca.crt");
-    fs.writeFileSync(ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    const key = path.join(dir, "ca.key");
+    const made = spawnSync(
+        "openssl",
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            ca,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=kfstack test CA",
+        ],
+        {
+            encoding: "utf8",
+        },
+    );
+    assert.equal(made.status, 0, made.stderr);
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it("prints kubespray's own variables, a mirror per public registry, paths that match the mirror rule", async () => {
@@ -54,11 +80,24 @@ describe("kfstack kubespray-vars", () => {
     });
 
     it("bad input: one error, exit 2", async () => {
+        const file = (name: string, text: string, mode = 0o600) => {
+            const f = path.join(dir, name);
+            fs.writeFileSync(f, text, { mode });
+            fs.chmodSync(f, mode);
+            return f;
+        };
+        const cert = fs.readFileSync(ca, "utf8");
         const cases: [string[], RegExp][] = [
             [["--auth-user", "robot"], /--auth-user and --auth-password-file go together/],
             [["--ca", pw], /is not a PEM certificate/],
-            [["--auth-user", "u", "--auth-password-file", path.join(dir, "absent")], /--auth-password-file .*absent: cannot read it/],
-            [["--ca", path.join(dir, "nope.crt")], /--ca .*nope\.crt: cannot read it/],
+            [["--auth-user", "u", "--auth-password-file", path.join(dir, "absent")], /--auth-password-file .*absent: no such file/],
+            [["--ca", path.join(dir, "nope.crt")], /--ca .*nope\.crt: no such file/],
+            [["--ca", dir], /--ca .*: not a regular file/],
+            [["--auth-user", "u", "--auth-password-file", file("open-pw", "s3cret\n", 0o644)], /other users can read it \(mode 0644\); chmod 600/],
+            [["--auth-user", "u", "--auth-password-file", file("two-lines", "s3cret\nmore\n")], /spans lines or holds control characters/],
+            [["--auth-user", "a:b", "--auth-password-file", pw], /--auth-user: a user name holds no ':'/],
+            [["--ca", file("with-key.pem", cert + fs.readFileSync(key, "utf8"))], /holds a private key, which must never be copied to the nodes/],
+            [["--ca", file("bad-body.pem", "-----BEGIN CERTIFICATE-----\nnot*base64!\n-----END CERTIFICATE-----\n")], /certificate 1 of 1 does not parse/],
         ];
         for (const [args, pattern] of cases) {
             const r = await run(["kubespray-vars", "--mirror", "registry.local:5000/kubeflow", ...args]);
