@@ -156,7 +156,6 @@ export async function mirrorImportCommand(p: Parsed, { live }: Io): Promise<Outc
     const rest = p.positional;
     if (rest.length !== 1) throw new UsageError(`'kfstack mirror import' takes one DIR (the folder 'kfstack mirror export' wrote)`);
     const [mirror] = mirrorsOf(p, false);
-    skopeoBinary();
     const summary = await importLayout(rest[0], mirror, {
         jobs: jobsOf(p),
         plainHttp: p.switches.has("--plain-http"),

@@ -17,8 +17,8 @@ const VIRTUAL_FILESYSTEMS = new Map([
     [0x63677270, "cgroup2"],
 ]);
 
-/** Less free space than this is "no space" before any work starts. */
-const MIN_FREE_BYTES = 1 << 20;
+/** Less free space than this (one block) is "no space" before any work starts; a write that runs out later says so too. */
+const MIN_FREE_BYTES = 4096;
 
 const REASONS: Record<string, string> = {
     ENOSPC: "no space left on the device; free some space or choose another place",

@@ -395,10 +395,11 @@ export function dirLayoutOf(layout: string, top: Descriptor, into: string): stri
 
 /** Pushes every image of an exported layout into the mirror with skopeo, digests kept. */
 export async function importLayout(dir: string, mirror: Mirror, options: ImportOptions = {}): Promise<RunSummary> {
-    skopeoBinary();
     const started = Date.now();
     const say = options.progress ?? (() => undefined);
+    // The bundle first: a damaged one is found wherever it is checked, skopeo or not.
     const { images, blobsOf } = await checkLayout(dir);
+    skopeoBinary();
     say(`${dir}: ${images.size} images, every file checked against its digest`);
     const clients = new Clients(options, mirror.host, retryReporter(say));
     const auth = writeTempAuthFile(options.auths ?? new Map());

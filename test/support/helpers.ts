@@ -76,3 +76,18 @@ export function needTools(ctx: Mocha.Context, tools: string[]): void {
     if (process.env.CI) throw new Error(`${missing.join(", ")} missing; .ci/run installs them (scripts/setup.sh)`);
     ctx.skip();
 }
+
+/** A release with one app holding one ConfigMap of `size` bytes and one Deployment. */
+export function tinyRelease(dir: string, size = 100): string {
+    const root = path.join(dir, "release");
+    fs.mkdirSync(path.join(root, "example"), { recursive: true });
+    fs.mkdirSync(path.join(root, "apps", "hello", "base"), { recursive: true });
+    fs.writeFileSync(path.join(root, "example", "kustomization.yaml"), "resources:\n- ../apps/hello/base\n");
+    fs.writeFileSync(path.join(root, "apps", "hello", "base", "kustomization.yaml"), "resources:\n- objects.yaml\n");
+    const objects = [
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big, namespace: default}\ndata:\n  blob: " + "x".repeat(size) + "\n",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: hello, namespace: default}\nspec:\n  selector: {matchLabels: {app: hello}}\n  template:\n    metadata: {labels: {app: hello}}\n    spec:\n      containers:\n      - name: hello\n        image: gcr.io/hello/hello:1.0\n",
+    ];
+    fs.writeFileSync(path.join(root, "apps", "hello", "base", "objects.yaml"), objects.join("---\n"));
+    return root;
+}

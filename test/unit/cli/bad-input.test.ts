@@ -4,6 +4,7 @@
  * trace, and leaves nothing half-written. Run as a process, as scripts run it.
  */
 import * as assert from "assert";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
@@ -37,9 +38,61 @@ interface Case {
     readonly error: RegExp;
     /** A path (in the case's folder) that must not exist afterwards: nothing half-written. */
     readonly notCreated?: string;
+    /** Symbolic links to make first: name → target (`$DIR` replaced). */
+    readonly links?: Record<string, string>;
+    /** The environment, instead of this process's (`$DIR` replaced in values). */
+    readonly env?: Record<string, string>;
+    /** Text that must not appear in the output (a secret of the input). */
+    readonly secret?: string;
 }
 
 const STACK = (config: string) => `config:\n${config}`;
+
+/** A kubeconfig that is not YAML, with a token on the line the parser stops at. */
+const BROKEN_KUBECONFIG = "apiVersion: v1\nusers:\n- name: a\n  user:\n    token: TOKEN-s3cret-abc\n   password: x: y\n";
+
+/**
+ * The files of a small exported layout (one image: config, layer, manifest, index,
+ * checksums) after `damage` had its way with them: the air-gap bundle as an attacker or a
+ * broken transfer hands it over.
+ */
+function layoutFiles(damage: (files: Record<string, string | Buffer>, digests: { layer: string; manifest: string }) => void): Record<string, string | Buffer> {
+    const hex = (b: Buffer | string) => crypto.createHash("sha256").update(b).digest("hex");
+    const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    const layer = Buffer.from("layer bytes of the test image");
+    const manifest = Buffer.from(
+        JSON.stringify({
+            schemaVersion: 2,
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: `sha256:${hex(config)}`, size: config.length },
+            layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: `sha256:${hex(layer)}`, size: layer.length }],
+        }),
+    );
+    const index = JSON.stringify({
+        schemaVersion: 2,
+        manifests: [
+            {
+                mediaType: "application/vnd.oci.image.manifest.v1+json",
+                digest: `sha256:${hex(manifest)}`,
+                size: manifest.length,
+                annotations: { "org.opencontainers.image.ref.name": "gcr.io/team/app:1" },
+            },
+        ],
+    });
+    const files: Record<string, string | Buffer> = {
+        "l/oci-layout": '{"imageLayoutVersion":"1.0.0"}',
+        "l/index.json": index,
+        [`l/blobs/sha256/${hex(config)}`]: config,
+        [`l/blobs/sha256/${hex(layer)}`]: layer,
+        [`l/blobs/sha256/${hex(manifest)}`]: manifest,
+    };
+    files["l/checksums.sha256"] = Object.entries(files)
+        .filter(([n]) => n !== "l/oci-layout")
+        .map(([n, b]) => `${hex(b)}  ${n.slice(2)}\n`)
+        .join("");
+    damage(files, { layer: hex(layer), manifest: hex(manifest) });
+    return files;
+}
 const RELEASE = { "rel/example/kustomization.yaml": "resources:\n- ../apps/a\n", "rel/apps/a/kustomization.yaml": "resources: []\n" };
 
 const cases: Case[] = [
@@ -270,12 +323,191 @@ const cases: Case[] = [
         files: { ...RELEASE, "mine/notes.txt": "keep" },
         error: /--out .*mine: holds files kfstack did not write \(notes\.txt\); nothing was changed/,
     },
+    // Round two (issue 23): the newer commands, output paths, bundles, kubeconfigs.
+    {
+        what: "mirror export --out on /proc",
+        args: ["mirror", "export", "--images", "-", "--out", "/proc/kfstack-x"],
+        stdin: "gcr.io/a/b:1\n",
+        error: /--out \/proc\/kfstack-x: is on procfs, a virtual file system/,
+    },
+    {
+        what: "mirror export --out through a file",
+        args: ["mirror", "export", "--images", "-", "--out", "$DIR/f/layout"],
+        stdin: "gcr.io/a/b:1\n",
+        files: { f: "a file" },
+        error: /--out .*f\/layout: cannot write there: a part of the path is a file/,
+    },
+    {
+        what: "mirror export --out with a name too long",
+        args: ["mirror", "export", "--images", "-", "--out", `$DIR/${"x".repeat(300)}`],
+        stdin: "gcr.io/a/b:1\n",
+        error: /--out .*: cannot write there: the path is too long/,
+    },
+    {
+        what: "mirror copy --journal on /proc",
+        args: ["mirror", "copy", "--images", "-", "--mirror", "127.0.0.1:9/m", "--journal", "/proc/kfstack-x/j"],
+        stdin: "gcr.io/a/b:1\n",
+        error: /--journal \/proc\/kfstack-x\/j: is on procfs/,
+    },
+    {
+        what: "mirror copy --journal that is a folder",
+        args: ["mirror", "copy", "--images", "-", "--mirror", "127.0.0.1:9/m", "--journal", "$DIR"],
+        stdin: "gcr.io/a/b:1\n",
+        error: /--journal .*: exists and is not a regular file/,
+    },
+    {
+        what: "kfstack:kustomize.cacheDir on /proc",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: {
+            ...RELEASE,
+            "s.yaml": STACK("  kfstack:manifests: {path: rel}\n  kfstack:mirror: {registry: r.io}\n  kfstack:kustomize: {cacheDir: /proc/kfstack-x}\n"),
+        },
+        error: /kfstack:kustomize\.cacheDir \/proc\/kfstack-x: is on procfs/,
+        notCreated: "out",
+    },
+    {
+        what: "kfstack:apps.enabled: []",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: { ...RELEASE, "s.yaml": STACK("  kfstack:manifests: {path: rel}\n  kfstack:mirror: {registry: r.io}\n  kfstack:apps: {enabled: []}\n") },
+        error: /kfstack:apps\.enabled is empty: it would install no app/,
+        notCreated: "out",
+    },
+    {
+        what: "an exempt namespace that is no namespace name",
+        args: ["render", "--config", "$DIR/s.yaml", "--out", "$DIR/out"],
+        files: {
+            ...RELEASE,
+            "s.yaml": STACK('  kfstack:manifests: {path: rel}\n  kfstack:mirror: {registry: r.io}\n  kfstack:admission: {exemptNamespaces: ["Kube System"]}\n'),
+        },
+        error: /kfstack:admission\.exemptNamespaces has "Kube System": not a namespace name/,
+        notCreated: "out",
+    },
+    {
+        what: "a manifests path that is a file",
+        args: ["render", "--manifests", "$DIR/f", "--mirror", "r.io", "--out", "$DIR/out"],
+        files: { f: "a file" },
+        error: /manifests directory .*f is a file, not a folder/,
+        notCreated: "out",
+    },
+    {
+        what: "a manifests path that is a loop of links",
+        args: ["render", "--manifests", "$DIR/loop-a", "--mirror", "r.io", "--out", "$DIR/out"],
+        links: { "loop-a": "$DIR/loop-b", "loop-b": "$DIR/loop-a" },
+        error: /manifests directory .*loop-a is a loop of symbolic links/,
+        notCreated: "out",
+    },
+    {
+        what: "3,000 bad image references: the first 20 and a count",
+        args: ["mirror", "verify", "--images", "-", "--mirror", "r.io"],
+        stdin: Array.from({ length: 3000 }, (_, i) => `Bad Name ${i}\n`).join(""),
+        error: /3000 invalid image reference\(s\): line 1: .*line 20: [^;]*; \.\.\. and 2980 more of the same kind/,
+    },
+    {
+        what: "diff with a bad --mirror: the error before any progress",
+        args: ["diff", "$DIR/rel", "$DIR/rel", "--mirror", "Not A Mirror"],
+        files: RELEASE,
+        error: /Not A Mirror/,
+    },
+    {
+        what: "an import whose checksums name a file outside the layout",
+        args: ["mirror", "import", "$DIR/l", "--mirror", "127.0.0.1:9/m"],
+        files: layoutFiles((f) => (f["l/checksums.sha256"] += `${"0".repeat(64)}  ../../../dev/zero\n`)),
+        error: /l is damaged or not an export \(checksums\.sha256 has a line that names no file of the layout/,
+    },
+    {
+        what: "an import with emptied checksums and a truncated layer",
+        args: ["mirror", "import", "$DIR/l", "--mirror", "127.0.0.1:9/m"],
+        files: layoutFiles((f, d) => {
+            f["l/checksums.sha256"] = "";
+            f[`l/blobs/sha256/${d.layer}`] = "layer";
+        }),
+        error: /is damaged or not an export \(checksums\.sha256 does not list index\.json\)/,
+    },
+    {
+        what: "an import whose layer was cut short",
+        args: ["mirror", "import", "$DIR/l", "--mirror", "127.0.0.1:9/m"],
+        files: layoutFiles((f, d) => (f[`l/blobs/sha256/${d.layer}`] = "layer")),
+        error: /blobs\/sha256\/[0-9a-f]{64} is 5 bytes, its descriptor says 29/,
+    },
+    {
+        what: "an import whose index names a missing blob",
+        args: ["mirror", "import", "$DIR/l", "--mirror", "127.0.0.1:9/m"],
+        files: layoutFiles((f, d) => delete f[`l/blobs/sha256/${d.manifest}`]),
+        error: /blobs\/sha256\/[0-9a-f]{64} is missing/,
+    },
+    {
+        what: "an import whose blob is a link out of the layout",
+        args: ["mirror", "import", "$DIR/l", "--mirror", "127.0.0.1:9/m"],
+        files: layoutFiles((f, d) => delete f[`l/blobs/sha256/${d.layer}`]),
+        links: { "l/blobs/sha256/LAYER": "/dev/zero" },
+        error: /is a symbolic link; an export holds regular files only/,
+    },
+    {
+        what: "audit with an empty kubeconfig",
+        args: ["audit", "--mirror", "r.io", "--kubeconfig", "$DIR/kc"],
+        files: { kc: "" },
+        error: /--kubeconfig .*kc: is empty/,
+    },
+    {
+        what: "audit with a folder for a kubeconfig",
+        args: ["audit", "--mirror", "r.io", "--kubeconfig", "$DIR"],
+        error: /--kubeconfig .*: is a folder; name the kubeconfig file itself/,
+    },
+    {
+        what: "audit with a kubeconfig that is not YAML: no secret printed",
+        args: ["audit", "--mirror", "r.io", "--kubeconfig", "$DIR/kc"],
+        files: { kc: BROKEN_KUBECONFIG },
+        error: /--kubeconfig .*kc: not YAML \(line 6\)/,
+        secret: "TOKEN-s3cret-abc",
+    },
+    {
+        what: "doctor with a kubeconfig that is not YAML: no secret printed",
+        args: ["doctor", "--config", "$DIR/s.yaml", "--kubeconfig", "$DIR/kc"],
+        files: { ...RELEASE, kc: BROKEN_KUBECONFIG, "s.yaml": STACK("  kfstack:manifests: {path: rel}\n  kfstack:mirror: {registry: r.io}\n") },
+        error: /--kubeconfig .*kc: not YAML \(line 6\)/,
+        secret: "TOKEN-s3cret-abc",
+    },
+    {
+        what: "audit with no kubeconfig anywhere",
+        args: ["audit", "--mirror", "r.io"],
+        env: { HOME: "$DIR", PATH: process.env.PATH ?? "" },
+        error: /no kubeconfig: give --kubeconfig FILE/,
+    },
+    {
+        what: "audit --timeout that is no number",
+        args: ["audit", "--mirror", "r.io", "--timeout", "soon"],
+        error: /--timeout soon: give the seconds/,
+    },
+    {
+        what: "doctor skipping every check",
+        args: [
+            "doctor",
+            "--config",
+            "$DIR/s.yaml",
+            ...["render", "mirror", "kubernetes-version", "apis-served", "admission", "token-request", "default-storageclass"].flatMap((c) => ["--skip", c]),
+        ],
+        files: { ...RELEASE, "s.yaml": STACK("  kfstack:manifests: {path: rel}\n  kfstack:mirror: {registry: r.io}\n") },
+        error: /--skip names every check: nothing would be checked/,
+    },
 ];
+
+/** The layer's file in a layout the case wrote (the blob the manifest lists last). */
+function layerName(dir: string): string {
+    const index = JSON.parse(fs.readFileSync(path.join(dir, "l", "index.json"), "utf8"));
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "l", "blobs", "sha256", index.manifests[0].digest.slice(7)), "utf8"));
+    return manifest.layers[0].digest.slice(7);
+}
 
 function runCase(c: Case, dir: string): { status: number | null; stdout: string; stderr: string; ms: number } {
     for (const [name, content] of Object.entries(c.files ?? {})) {
         fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
         fs.writeFileSync(path.join(dir, name), content);
+    }
+    for (const [name, target] of Object.entries(c.links ?? {})) {
+        // LAYER stands for the layer's file name, which only the layout knows.
+        const at = path.join(dir, name.includes("LAYER") ? name.replace("LAYER", layerName(dir)) : name);
+        fs.mkdirSync(path.dirname(at), { recursive: true });
+        fs.symlinkSync(target.replace("$DIR", dir), at);
     }
     const args = c.args.map((a) => a.replace("$DIR", dir));
     const stdinFd = c.stdin && typeof c.stdin === "object" && "path" in c.stdin ? fs.openSync(c.stdin.path, "r") : undefined;
@@ -283,6 +515,8 @@ function runCase(c: Case, dir: string): { status: number | null; stdout: string;
     try {
         const r = spawnSync(process.execPath, [CLI, ...args], {
             cwd: dir,
+            env: c.env ? Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, v.replace("$DIR", dir)])) : process.env,
+            timeout: 60_000,
             input: stdinFd === undefined ? ((c.stdin as string | Buffer | undefined) ?? "") : undefined,
             stdio: [stdinFd ?? "pipe", "pipe", "pipe"],
             encoding: "utf8",
@@ -308,6 +542,7 @@ describe("kfstack CLI: bad input (table)", () => {
             assert.match(r.stderr, /^kfstack: [^\n]+\n$/, "exactly one line");
             assert.doesNotMatch(r.stderr, /internal error|\n\s+at |Error:/, "no stack trace");
             assert.match(r.stderr, c.error);
+            if (c.secret) assert.ok(!r.stderr.includes(c.secret) && !r.stdout.includes(c.secret), "the input's secret is not printed");
             if (c.notCreated) assert.ok(!fs.existsSync(path.join(dir, c.notCreated)), `${c.notCreated} was not created`);
             // Nothing half-written: no staging folder left anywhere in the case's folder.
             assert.deepStrictEqual(
