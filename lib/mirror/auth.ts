@@ -13,28 +13,50 @@ import { Credentials } from "./registry";
 
 export type AuthMap = Map<string, Credentials>;
 
-/** Reads an auth file (containers-auth.json / Docker config.json); throws InputError naming it. */
+const MAX_AUTH_FILE_BYTES = 1 << 20;
+const SHAPE = `expected {"auths": {"HOST": {"auth": "BASE64(user:password)"}}}`;
+
+/**
+ * Reads an auth file (containers-auth.json / Docker config.json), checked by shape; throws
+ * InputError naming the file and the entry, never quoting a credential.
+ */
 export function readAuthFile(file: string, flag: string): AuthMap {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (!st) throw new InputError(`${flag} ${file}: no such file`, file);
+    if (!st.isFile()) throw new InputError(`${flag} ${file}: not a regular file`, file);
+    if (st.size > MAX_AUTH_FILE_BYTES) throw new InputError(`${flag} ${file}: ${st.size} bytes is no auth file`, file);
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
     } catch (e) {
         throw new InputError(`${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, file);
     }
-    let doc: { auths?: Record<string, { auth?: string; username?: string; password?: string }> };
+    let doc: unknown;
     try {
         doc = JSON.parse(text);
-    } catch (e) {
-        throw new InputError(`${flag} ${file}: not JSON (${(e as Error).message}); expected {"auths": {"HOST": {"auth": "BASE64(user:password)"}}}`, file);
+    } catch {
+        // JSON.parse's message quotes the text around the error: it may be a password.
+        throw new InputError(`${flag} ${file}: not JSON; ${SHAPE}`, file);
     }
+    const auths = (doc as { auths?: unknown } | null)?.auths;
+    if (
+        typeof doc !== "object" ||
+        doc === null ||
+        Array.isArray(doc) ||
+        (auths !== undefined && (typeof auths !== "object" || auths === null || Array.isArray(auths)))
+    )
+        throw new InputError(`${flag} ${file}: not an auth file; ${SHAPE}`, file);
     const map: AuthMap = new Map();
-    for (const [key, entry] of Object.entries(doc.auths ?? {})) {
+    for (const [key, raw] of Object.entries((auths ?? {}) as Record<string, unknown>)) {
+        const entry = raw as { auth?: unknown; username?: unknown; password?: unknown } | null;
+        if (typeof entry !== "object" || entry === null) throw new InputError(`${flag} ${file}: the entry of ${key} is not an object; ${SHAPE}`, file);
         const host = key.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
-        if (entry.username !== undefined && entry.password !== undefined) {
+        if (typeof entry.username === "string" && typeof entry.password === "string") {
             map.set(host, { username: entry.username, password: entry.password });
             continue;
         }
-        if (!entry.auth) continue;
+        if (entry.auth === undefined) continue;
+        if (typeof entry.auth !== "string") throw new InputError(`${flag} ${file}: the "auth" of ${key} is not a string; ${SHAPE}`, file);
         const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
         const colon = decoded.indexOf(":");
         if (colon < 0) throw new InputError(`${flag} ${file}: the "auth" of ${key} is not base64 of user:password`, file);

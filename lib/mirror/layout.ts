@@ -406,6 +406,7 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-import-"));
     trackTemporary(work);
     const results: ImageResult[] = [];
+    const counted = new Set<string>();
     let bytes = 0;
     let done = 0;
     try {
@@ -436,7 +437,12 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
                     const after = await clients.for(mirror.host).headManifest(repository, pair.targetReference);
                     if (after?.digest !== d.digest)
                         throw new Error(`after the push the mirror serves ${after?.digest ?? "nothing"} at ${target}, not ${d.digest}`);
-                    bytes += [...(blobsOf.get(source)?.values() ?? [])].reduce((a, b) => a + b, 0);
+                    // Each blob once: another image of the run that shares it had it pushed already.
+                    for (const [digest, size] of blobsOf.get(source) ?? []) {
+                        if (counted.has(digest)) continue;
+                        counted.add(digest);
+                        bytes += size;
+                    }
                     results.push({ source, target, status: "copied", digest: d.digest });
                 }
             } catch (e) {

@@ -9,6 +9,7 @@ import * as path from "path";
 import { startRegistry, Registry, pushImage, seededLayer } from "../../harness/registry";
 import { startProxy, Proxy } from "../../harness/proxy";
 import { runCliAsync, needTools, tempDir } from "../support/helpers";
+import { formatBytes } from "../../lib/mirror";
 
 const TOOLS = ["skopeo", "docker-registry", "htpasswd"];
 
@@ -181,6 +182,9 @@ describe("kfstack mirror on real registries", function () {
         assert.match(again.stderr, /0 exported, 5 already there/);
         const i = await runCliAsync(["mirror", "import", out, "--mirror", `${third.host}/air`, "--plain-http"]).done;
         assert.equal(i.status, 0, i.stderr);
+        // The summary counts every blob pushed once: the layout's blobs, not the manifests alone.
+        const blobBytes = fs.readdirSync(path.join(out, "blobs", "sha256")).reduce((n, f) => n + fs.statSync(path.join(out, "blobs", "sha256", f)).size, 0);
+        assert.match(i.stderr, new RegExp(`5 copied, 0 already there, 0 failed; ${formatBytes(blobBytes).replace(".", "\\.")} in`));
         for (const [ref, digest] of expected) {
             const { repository, reference } = mirrorRef(ref, third.host, "air");
             assert.equal((await third.client().getManifest(repository, reference))?.digest, digest, ref);

@@ -6,11 +6,13 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
+import * as http from "http";
 import * as net from "net";
+import { spawn, spawnSync } from "child_process";
 import * as path from "path";
-import { startRegistry, Registry, registryBinary, skopeoPresent } from "../../harness/registry";
+import { pushImage, seededLayer, startRegistry, Registry, registryBinary, skopeoPresent } from "../../harness/registry";
 import { freePort } from "../../harness/processes";
-import { ROOT, TREE_191 } from "../../harness/paths";
+import { CLI, ROOT, TREE_191 } from "../../harness/paths";
 import { needShared, runCliAsync, tempDir, tinyRelease } from "../support/helpers";
 
 /** A TCP server on 127.0.0.1 that accepts every connection and never says a word. */
@@ -78,6 +80,66 @@ describe("robustness of the CLI as a process: signals, hangs, exits", function (
             [],
             "no staging folder",
         );
+    });
+
+    it("render: a terminal's Ctrl-C (SIGINT to the whole process group) exits 130, and no renderer is blamed", async function () {
+        needShared(this);
+        const dir = tempDir("render-int");
+        const child = spawn(process.execPath, [CLI, "render", "--manifests", TREE_191, "--mirror", "r.local/kf", "--out", path.join(dir, "out")], {
+            cwd: dir,
+            detached: true,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+        const done = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+        await new Promise((r) => setTimeout(r, 1500));
+        process.kill(-child.pid!, "SIGINT");
+        assert.equal(await done, 130, stderr);
+        assert.doesNotMatch(stderr, /failed|internal error/);
+        assert.ok(!fs.existsSync(path.join(dir, "out")));
+    });
+
+    it("mirror verify: a source that keeps failing is retried aloud, one progress line per image, exit 1", async () => {
+        const port = await freePort();
+        const server = http.createServer((_, res) => res.writeHead(503).end()).listen(port, "127.0.0.1");
+        try {
+            const r = await runCliAsync(["mirror", "verify", "--images", "-", "--mirror", "r.io", "--src-plain-http"], { input: `127.0.0.1:${port}/a/b:1\n` })
+                .done;
+            assert.equal(r.status, 1, r.stderr);
+            assert.match(r.stderr, new RegExp(`retrying HEAD http://127\\.0\\.0\\.1:${port}/v2/a/b/manifests/1: .*HTTP 503`));
+            assert.match(r.stderr, /\[1\/1\] failed 127\.0\.0\.1:\d+\/a\/b:1/);
+            assert.equal(r.stdout.trim().split("\n").length, 1);
+        } finally {
+            server.close();
+        }
+    });
+
+    it("mirror export onto a full disk: exit 2 naming --out at once, not retried like a network error", async function () {
+        if (!registryBinary()) this.skip();
+        const dir = tempDir("full");
+        const mount = path.join(dir, "small");
+        fs.mkdirSync(mount);
+        const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mount], { encoding: "utf8" });
+        if (m.status !== 0) {
+            if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error(`cannot mount a tmpfs to fill: ${m.stderr}`);
+            this.skip(); // mounting needs root
+        }
+        const source = await startRegistry();
+        try {
+            await pushImage(source.client(), "team/big", "1", [{ architecture: "amd64", layers: [seededLayer("big", 256 * 1024)] }]);
+            const t0 = Date.now();
+            const r = await runCliAsync(["mirror", "export", "--images", "-", "--out", path.join(mount, "layout"), "--src-plain-http"], {
+                input: `${source.host}/team/big:1\n`,
+            }).done;
+            assert.equal(r.status, 2, r.stderr);
+            assert.match(r.stderr, /--out .*small\/layout: cannot write the layout: no space left on the device/);
+            assert.doesNotMatch(r.stderr, /retry/);
+            assert.ok(Date.now() - t0 < 10_000, `${Date.now() - t0} ms`);
+        } finally {
+            await source.stop();
+            spawnSync("umount", [mount]);
+        }
     });
 
     it("mirror export: Ctrl-C while a source hangs stops at once (exit 130); a second signal exits at once leaving no credentials", async function () {

@@ -479,6 +479,28 @@ const cases: Case[] = [
         error: /--timeout soon: give the seconds/,
     },
     {
+        what: "an auth file that is JSON null",
+        args: ["mirror", "verify", "--images", "-", "--mirror", "r.io", "--src-authfile", "$DIR/a.json"],
+        stdin: "gcr.io/a/b:1\n",
+        files: { "a.json": "null" },
+        error: /--src-authfile .*a\.json: not an auth file; expected \{"auths"/,
+    },
+    {
+        what: "an auth file whose entry is a string",
+        args: ["mirror", "verify", "--images", "-", "--mirror", "r.io", "--dest-authfile", "$DIR/a.json"],
+        stdin: "gcr.io/a/b:1\n",
+        files: { "a.json": '{"auths": {"r.io": "dXNlcjpwdw=="}}' },
+        error: /--dest-authfile .*a\.json: the entry of r\.io is not an object/,
+    },
+    {
+        what: "an auth file that is not JSON: no password printed",
+        args: ["mirror", "verify", "--images", "-", "--mirror", "r.io", "--src-authfile", "$DIR/a.json"],
+        stdin: "gcr.io/a/b:1\n",
+        files: { "a.json": '{"auths": {"r.io": {"username": "u", "password": "PW-s3cret-xyz" ,, }}}' },
+        error: /--src-authfile .*a\.json: not JSON; expected/,
+        secret: "PW-s3cret-xyz",
+    },
+    {
         what: "doctor skipping every check",
         args: [
             "doctor",
