@@ -54,16 +54,22 @@ async function waitFor(what: string, ms: number, ok: () => boolean, log: () => s
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-apiserver-"));
     const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const logs: Record<string, string> = { etcd: "", apiserver: "" };
     const children: ChildProcess[] = [];
+    // Each server logs to a file, never to a pipe: while a test blocks this process in spawnSync
+    // (kubectl, apply.sh) nobody drains a pipe, and once its buffer is full (64 KiB under
+    // Node 24's pipes) kube-apiserver blocks in its logger and every request times out.
+    const logFile = (name: string) => path.join(dir, `${name}.log`);
+    const log = (name: string) => {
+        try {
+            return fs.readFileSync(logFile(name), "utf8").slice(-20000);
+        } catch {
+            return "";
+        }
+    };
     const run = (name: string, bin: string, args: string[]) => {
-        const child = spawn(path.join(ENGINE_BIN, bin), args, { stdio: ["ignore", "pipe", "pipe"] });
-        child.stdout!.on("data", (b: Buffer) => {
-            logs[name] = (logs[name] + b.toString()).slice(-20000);
-        });
-        child.stderr!.on("data", (b: Buffer) => {
-            logs[name] = (logs[name] + b.toString()).slice(-20000);
-        });
+        const fd = fs.openSync(logFile(name), "a");
+        const child = spawn(path.join(ENGINE_BIN, bin), args, { stdio: ["ignore", fd, fd] });
+        fs.closeSync(fd);
         children.push(child);
         return child;
     };
@@ -84,8 +90,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         `kfstack-test=http://127.0.0.1:${etcdPeer}`,
         "--log-level",
         "warn",
-        // A throw-away store: no fsync, so a busy disk (CI after builds) cannot stall every write
-        // past kube-apiserver's 60 s request timeout, as it did in one CI run.
+        // A throw-away store: no fsync (a busy disk must not slow every write of a test).
         "--unsafe-no-fsync",
     ]);
     const { privateKey, publicKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -163,10 +168,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
             "kube-apiserver",
             90000,
             () => kubectl(["get", "--raw", "/readyz"]).stdout.trim() === "ok",
-            () => logs.apiserver + logs.etcd,
+            () => log("apiserver") + log("etcd"),
         );
         if (options.controllers) {
-            logs.controllers = "";
             run("controllers", "kube-controller-manager", [
                 `--kubeconfig=${kubeconfig}`,
                 // The PVC/PV protection controllers remove the finalizers the API server adds to claims and volumes.
@@ -184,7 +188,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
                 "kube-controller-manager",
                 90000,
                 () => kubectl(["get", "namespace", probe]).status !== 0,
-                () => logs.controllers,
+                () => log("controllers"),
             );
         }
     } catch (e) {
