@@ -13,6 +13,8 @@ missing=()
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+# Jinja2, to render kubespray's own templates as Ansible does (the kubespray-vars tests).
+python3 -c "import jinja2" >/dev/null 2>&1 || missing+=(python3-jinja2)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         echo "setup: installing ${missing[*]} (Debian packages)" >&2

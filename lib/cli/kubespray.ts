@@ -5,14 +5,25 @@
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as path from "path";
 import { InputError, UsageError } from "../core/errors";
 import { parseReference } from "../images/reference";
-import { kubesprayVars, PUBLIC_REGISTRIES } from "../onprem/kubespray";
+import {
+    caPathOnNodes,
+    containerdConfigSnippets,
+    hostsToml,
+    KUBESPRAY_REGISTRIES,
+    KUBESPRAY_RELEASES,
+    kubesprayRelease,
+    kubesprayVars,
+    mirrorHostsEntries,
+    NEWEST_KUBESPRAY,
+    PUBLIC_REGISTRIES,
+} from "../onprem/kubespray";
+import { isUnderMirror, Mirror } from "../rewrite/mirror";
+import { checkOutputPath, makeDirs, writeFailure } from "../core/outputPath";
 import { mirrorsOf, Outcome, Parsed } from "./args";
 import { readImageList } from "./mirror";
-
-/** The registries kubespray itself pulls from (its `*_image_repo` defaults). */
-const KUBESPRAY_OWN = ["docker.io", "gcr.io", "ghcr.io", "quay.io", "registry.k8s.io"];
 
 const MAX_SMALL_FILE = 1 << 20;
 
@@ -62,8 +73,20 @@ export function readCaFile(file: string): string {
     return pem;
 }
 
-export function kubesprayVarsCommand(p: Parsed, stdin: () => Buffer | string): Outcome {
-    if (p.positional.length > 0) throw new UsageError(`'kfstack kubespray-vars' takes no FILE (got ${p.positional.join(" ")})`);
+/** The source registry of an image given by its source name, or by its mirror name (the mirror rule's host component). */
+export function sourceRegistryOf(reference: string, mirror: Mirror): string | undefined {
+    const ref = parseReference(reference);
+    if (!isUnderMirror(ref, mirror)) return ref.registry;
+    const rest = ref.name.slice(mirror.location.length + 1);
+    const component = rest.split("/")[0];
+    // The mirror rule writes host:port as host_port; a component with no dot, port or "localhost" is no host.
+    const host = component.replace(/_(\d+)$/, ":$1");
+    return /[.:]/.test(host) || host === "localhost" ? host : undefined;
+}
+
+/** What kubespray-vars and containerd-hosts share: the mirror, its credentials and CA, the registries. */
+function mirrorInputs(p: Parsed, stdin: () => Buffer | string) {
+    if (p.positional.length > 0) throw new UsageError(`'kfstack ${p.command}' takes no FILE (got ${p.positional.join(" ")})`);
     const [mirror] = mirrorsOf(p, false);
     const user = p.flags.get("--auth-user")?.[0];
     const passwordFile = p.flags.get("--auth-password-file")?.[0];
@@ -78,16 +101,66 @@ export function kubesprayVarsCommand(p: Parsed, stdin: () => Buffer | string): O
     const password = passwordFile ? readPasswordFile(passwordFile) : undefined;
     const caFile = p.flags.get("--ca")?.[0];
     const caPem = caFile ? readCaFile(caFile) : undefined;
+    const plainHttp = p.switches.has("--plain-http");
+    if (caPem && plainHttp) throw new UsageError("--ca and --plain-http do not go together: a plain-HTTP mirror has no certificate", "--ca");
     const imagesFile = p.flags.get("--images")?.[0];
+    // Images by source or by mirror name (render's images.txt): each one's source registry, and kubespray's own.
     const registries = imagesFile
-        ? [...new Set([...readImageList(imagesFile, stdin).map((r) => parseReference(r).registry), ...KUBESPRAY_OWN])]
+        ? [
+              ...new Set([
+                  ...readImageList(imagesFile, stdin)
+                      .map((r) => sourceRegistryOf(r, mirror))
+                      .filter((r): r is string => r !== undefined),
+                  ...KUBESPRAY_REGISTRIES,
+              ]),
+          ]
         : PUBLIC_REGISTRIES;
-    const text = kubesprayVars({
-        mirror,
-        registries: registries.filter((r) => r !== mirror.host),
-        plainHttp: p.switches.has("--plain-http"),
-        auth: user && password ? { username: user, password } : undefined,
-        caPem,
-    });
+    return { mirror, registries, plainHttp, auth: user && password ? { username: user, password } : undefined, caPem };
+}
+
+export function kubesprayVarsCommand(p: Parsed, stdin: () => Buffer | string): Outcome {
+    const version = p.flags.get("--kubespray-version")?.[0] ?? NEWEST_KUBESPRAY;
+    if (!kubesprayRelease(version))
+        throw new UsageError(
+            `--kubespray-version ${version}: give a kubespray release such as ${NEWEST_KUBESPRAY} (kfstack knows ${KUBESPRAY_RELEASES.map((r) => r.version).join(", ")}; newer ones count as ${NEWEST_KUBESPRAY})`,
+            "--kubespray-version",
+        );
+    const text = kubesprayVars({ ...mirrorInputs(p, stdin), kubesprayVersion: version });
     return { stdout: text, stderr: "", code: 0 };
+}
+
+/**
+ * `kfstack containerd-hosts --out DIR`: for clusters not built with kubespray, containerd's
+ * `certs.d` folder itself (one hosts.toml per registry and one for the mirror, the mirror's CA)
+ * and the CRI `config_path` lines for containerd 1.x and 2.x configs. `--config-dir` is where
+ * the files go on the nodes (default /etc/containerd).
+ */
+export function containerdHostsCommand(p: Parsed, stdin: () => Buffer | string): Outcome {
+    const inputs = mirrorInputs(p, stdin);
+    const out = p.flags.get("--out")![0];
+    const configDir = p.flags.get("--config-dir")?.[0] ?? "/etc/containerd";
+    if (!configDir.startsWith("/"))
+        throw new UsageError(`--config-dir ${configDir}: give the absolute path of containerd's folder on the nodes`, "--config-dir");
+    const target = checkOutputPath(out, "folder", `--out ${out}`);
+    if (fs.existsSync(target) && fs.readdirSync(target).length > 0) throw new InputError(`--out ${out}: is not empty; name a new or empty folder`, "--out");
+    const entries = mirrorHostsEntries({ ...inputs, configDir });
+    const files = new Map<string, string>();
+    for (const e of entries) files.set(path.join("certs.d", e.prefix, "hosts.toml"), hostsToml(e));
+    if (inputs.caPem) files.set(path.relative(configDir, caPathOnNodes(inputs.mirror, configDir)), inputs.caPem);
+    const snippets = containerdConfigSnippets(configDir);
+    files.set("config-containerd-1.x.toml", snippets.v1);
+    files.set("config-containerd-2.x.toml", snippets.v2);
+    try {
+        for (const [name, text] of files) {
+            makeDirs(path.dirname(path.join(target, name)));
+            // hosts.toml may carry the mirror's credentials (an Authorization header): owner only.
+            fs.writeFileSync(path.join(target, name), text, { mode: inputs.auth ? 0o600 : 0o644 });
+        }
+    } catch (e) {
+        throw writeFailure(`--out ${out}`, e);
+    }
+    const stderr =
+        `kfstack containerd-hosts: ${entries.length} hosts.toml in ${path.join(out, "certs.d")} (${entries.map((e) => e.prefix).join(", ")}); ` +
+        `copy certs.d to ${configDir}/certs.d on every node and add the config_path lines of config-containerd-<version>.toml to ${configDir}/config.toml, then restart containerd\n`;
+    return { stdout: "", stderr, code: 0 };
 }
