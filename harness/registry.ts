@@ -5,6 +5,7 @@
  * and pushed through the registry API.
  */
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
@@ -31,12 +32,20 @@ export interface Registry {
     client(): RegistryClient;
     /** The file holding a blob's bytes in the registry's storage. */
     blobFile(digest: string): string;
+    /** What the registry logged (every request, with `accessLog`). */
+    accessLog(): string;
     stop(): Promise<void>;
 }
 
 export interface RegistryOptions {
     /** Require these credentials (htpasswd, bcrypt). */
     readonly credentials?: Credentials;
+    /** Serve TLS with this certificate and key (PEM files). @default plain HTTP */
+    readonly tls?: { readonly cert: string; readonly key: string };
+    /** Serve the blobs and manifests of this folder (another registry's `storage`, stopped). @default a new one */
+    readonly storage?: string;
+    /** Log every request (read them with `accessLog()`). @default false */
+    readonly accessLog?: boolean;
 }
 
 /** Starts a registry on a free 127.0.0.1 port; resolves when /v2/ answers. */
@@ -45,13 +54,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     if (!bin) throw new Error("docker-registry is not installed (Debian package docker-registry; scripts/setup.sh installs it)");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-registry-"));
     const port = await freePort();
-    const storage = path.join(dir, "data");
+    const storage = options.storage ?? path.join(dir, "data");
     const lines = [
         "version: 0.1",
         "log:",
-        "  level: error",
+        `  level: ${options.accessLog ? "info" : "error"}`,
         "  accesslog:",
-        "    disabled: true",
+        `    disabled: ${!options.accessLog}`,
         "storage:",
         "  filesystem:",
         `    rootdirectory: ${storage}`,
@@ -60,6 +69,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
         "http:",
         `  addr: 127.0.0.1:${port}`,
         "  secret: kfstack-test-registry",
+        ...(options.tls ? ["  tls:", `    certificate: ${options.tls.cert}`, `    key: ${options.tls.key}`] : []),
     ];
     if (options.credentials) {
         const htpasswd = path.join(dir, "htpasswd");
@@ -76,9 +86,18 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     const host = `127.0.0.1:${port}`;
     const deadline = Date.now() + 15_000;
     for (;;) {
-        const ok = await fetch(`http://${host}/v2/`)
-            .then((r) => r.status === 200 || r.status === 401)
-            .catch(() => false);
+        // Up when it accepts connections (with TLS, without trusting its certificate here).
+        const ok = options.tls
+            ? await new Promise<boolean>((resolve) => {
+                  const s = net.connect(port, "127.0.0.1", () => {
+                      s.destroy();
+                      resolve(true);
+                  });
+                  s.on("error", () => resolve(false));
+              })
+            : await fetch(`http://${host}/v2/`)
+                  .then((r) => r.status === 200 || r.status === 401)
+                  .catch(() => false);
         if (ok) break;
         if (Date.now() > deadline || child.exitCode !== null) {
             child.kill("SIGKILL");
@@ -96,8 +115,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
             const hex = digest.replace(/^sha256:/, "");
             return path.join(storage, "docker", "registry", "v2", "blobs", "sha256", hex.slice(0, 2), hex, "data");
         },
+        accessLog: () => fs.readFileSync(path.join(dir, "log"), "utf8"),
         stop: async () => {
             await stopProcess(child, 3000);
+            // Storage handed in belongs to the caller.
             fs.rmSync(dir, { recursive: true, force: true });
         },
     };

@@ -14,6 +14,7 @@
 #   pulumi-resource-pulumi-nodejs   serves Node dynamic providers (scripts/engine/)
 #   etcd, kube-apiserver, kube-controller-manager (garbage collector: deletes finish)
 #   weed                            SeaweedFS, an S3 server for the team-state-backend test
+#   containerd (2.x), crictl        a node's image pulls through the mirror (with Debian's containerd 1.6)
 #
 # Built binaries are kept per version in $KFSTACK_ENGINE_CACHE (default ~/.cache/kfstack/engine),
 # so a fresh clone on the same machine links them instead of building again (cold: about 21 min
@@ -34,6 +35,10 @@ KUBE_VERSION=v1.34.4
 KUBERNETES=k8s.io/kubernetes@$KUBE_VERSION
 SEAWEEDFS=github.com/seaweedfs/seaweedfs
 SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+CONTAINERD=github.com/containerd/containerd/v2
+CONTAINERD_VERSION=v2.4.2
+CRI_TOOLS=sigs.k8s.io/cri-tools
+CRI_TOOLS_VERSION=v1.34.0
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 
 log() { echo "build-engine: $*" >&2; }
@@ -64,7 +69,7 @@ mkdir -p "$ENGINE/probe" "$BIN"
 [ -f "$ENGINE/probe/go.mod" ] || printf 'module kfstack.local/probe\n\ngo 1.26\n' > "$ENGINE/probe/go.mod"
 
 if [ "${1:-}" = "--probe" ]; then
-    for m in "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "$K8S_PROVIDER@$K8S_PROVIDER_VERSION" "$ETCD" "$KUBERNETES" "$SEAWEEDFS@$SEAWEEDFS_VERSION"; do
+    for m in "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" "$K8S_PROVIDER@$K8S_PROVIDER_VERSION" "$ETCD" "$KUBERNETES" "$SEAWEEDFS@$SEAWEEDFS_VERSION" "$CONTAINERD@$CONTAINERD_VERSION" "$CRI_TOOLS@$CRI_TOOLS_VERSION"; do
         printf '%s: %s\n' "$m" "$(probe "$m" | tr '\n' ' ')"
     done
     exit 0
@@ -165,6 +170,20 @@ build_weed() { # SeaweedFS's weed: its go.mod has replace directives, so it is b
     keep weed "$SEAWEEDFS_VERSION" "$ENGINE/src/weed/weed.bin" && rm -rf "$ENGINE/src/weed"
 }
 
+build_node() { # containerd 2.x and crictl (the CRI client the kubelet's pulls go through)
+    if ! cached containerd "$CONTAINERD_VERSION"; then
+        log "building containerd $CONTAINERD_VERSION (about 3 min cold)"
+        GOBIN="$ENGINE/src/node" go install -tags "no_btrfs no_devmapper no_zfs" "$CONTAINERD/cmd/containerd@$CONTAINERD_VERSION" \
+            || { log "containerd did not build"; return 1; }
+        keep containerd "$CONTAINERD_VERSION" "$ENGINE/src/node/containerd"
+    fi
+    if ! cached crictl "$CRI_TOOLS_VERSION"; then
+        log "building crictl $CRI_TOOLS_VERSION (about 1 min cold)"
+        GOBIN="$ENGINE/src/node" go install "$CRI_TOOLS/cmd/crictl@$CRI_TOOLS_VERSION" || { log "crictl did not build"; return 1; }
+        keep crictl "$CRI_TOOLS_VERSION" "$ENGINE/src/node/crictl"
+    fi
+}
+
 node_plugins() { # Node plugins the engine finds on PATH when no nodejs language host is installed
     local f
     for f in pulumi-analyzer-policy-nodejs pulumi-resource-pulumi-nodejs; do
@@ -183,5 +202,6 @@ build_pulumi || status=3
 build_provider || status=3
 node_plugins || status=3
 build_weed || status=3
+build_node || status=3
 [ $status -eq 0 ] && log "$BIN: pulumi $("$BIN/pulumi" version), pulumi-resource-kubernetes $K8S_PROVIDER_RELEASE, etcd, kube-apiserver, kube-controller-manager, Node plugins"
 exit $status

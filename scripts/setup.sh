@@ -15,6 +15,9 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 # Jinja2, to render kubespray's own templates as Ansible does (the kubespray-vars tests).
 python3 -c "import jinja2" >/dev/null 2>&1 || missing+=(python3-jinja2)
+# containerd 1.6 and runc: a node's pulls through the mirror (the containerd tests; 2.x is built).
+command -v containerd >/dev/null 2>&1 || missing+=(containerd)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
 if [ ${#missing[@]} -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         echo "setup: installing ${missing[*]} (Debian packages)" >&2
