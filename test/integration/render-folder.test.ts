@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { CLI } from "../../harness/paths";
-import { runCli, tempDir, tinyRelease as release } from "../support/helpers";
+import { runCli, smallDisk, tempDir, tinyRelease as release } from "../support/helpers";
 
 const render = (rel: string, out: string, cwd: string) =>
     spawnSync(process.execPath, [CLI, "render", "--manifests", rel, "--mirror", "r.local:5000/kf", "--out", out], { cwd, encoding: "utf8" });
@@ -66,15 +66,8 @@ describe("kfstack render: the output folder", () => {
     });
 
     it("on a full disk: exit 2 naming --out, the earlier render intact, no staging folder", function () {
-        const dir = tempDir("rf");
-        const mount = path.join(dir, "small");
-        fs.mkdirSync(mount);
         // A 64 KiB file system: the first render fits, the second (a 200 KiB ConfigMap) does not.
-        const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mount], { encoding: "utf8" });
-        if (m.status !== 0) {
-            if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error(`cannot mount a tmpfs to fill: ${m.stderr}`);
-            this.skip(); // mounting needs root
-        }
+        const { dir, mount, unmount } = smallDisk(this);
         try {
             const out = path.join(mount, "out");
             assert.strictEqual(render(release(path.join(dir, "a"), 100), out, dir).status, 0);
@@ -86,7 +79,7 @@ describe("kfstack render: the output folder", () => {
             assert.strictEqual(fs.readFileSync(path.join(out, "1-hello.yaml"), "utf8"), before, "the earlier render is intact");
             assert.deepStrictEqual(fs.readdirSync(mount), ["out"], "no staging folder left");
         } finally {
-            spawnSync("umount", [mount]);
+            unmount();
         }
     });
 

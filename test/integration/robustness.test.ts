@@ -8,12 +8,12 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as path from "path";
 import { pushImage, seededLayer, startRegistry, Registry, registryBinary, skopeoPresent } from "../../harness/registry";
 import { freePort } from "../../harness/processes";
 import { CLI, ROOT, TREE_191 } from "../../harness/paths";
-import { needShared, runCliAsync, tempDir, tinyRelease } from "../support/helpers";
+import { needShared, runCliAsync, smallDisk, tempDir, tinyRelease } from "../support/helpers";
 
 /** A TCP server on 127.0.0.1 that accepts every connection and never says a word. */
 async function silentServer(): Promise<{ host: string; stop: () => Promise<void> }> {
@@ -117,14 +117,7 @@ describe("robustness of the CLI as a process: signals, hangs, exits", function (
 
     it("mirror export onto a full disk: exit 2 naming --out at once, not retried like a network error", async function () {
         if (!registryBinary()) this.skip();
-        const dir = tempDir("full");
-        const mount = path.join(dir, "small");
-        fs.mkdirSync(mount);
-        const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mount], { encoding: "utf8" });
-        if (m.status !== 0) {
-            if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error(`cannot mount a tmpfs to fill: ${m.stderr}`);
-            this.skip(); // mounting needs root
-        }
+        const { mount, unmount } = smallDisk(this);
         const source = await startRegistry();
         try {
             await pushImage(source.client(), "team/big", "1", [{ architecture: "amd64", layers: [seededLayer("big", 256 * 1024)] }]);
@@ -138,7 +131,7 @@ describe("robustness of the CLI as a process: signals, hangs, exits", function (
             assert.ok(Date.now() - t0 < 10_000, `${Date.now() - t0} ms`);
         } finally {
             await source.stop();
-            spawnSync("umount", [mount]);
+            unmount();
         }
     });
 

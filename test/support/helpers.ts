@@ -91,3 +91,19 @@ export function tinyRelease(dir: string, size = 100): string {
     fs.writeFileSync(path.join(root, "apps", "hello", "base", "objects.yaml"), objects.join("---\n"));
     return root;
 }
+
+/**
+ * A 64 KiB tmpfs mounted in a new folder, to fill up (a full disk on demand); skips the test
+ * where mounting is not allowed (not root), fails it where the engine suites must run.
+ */
+export function smallDisk(ctx: Mocha.Context): { dir: string; mount: string; unmount: () => void } {
+    const dir = tempDir("small-disk");
+    const mount = path.join(dir, "small");
+    fs.mkdirSync(mount);
+    const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mount], { encoding: "utf8" });
+    if (m.status !== 0) {
+        if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error(`cannot mount a tmpfs to fill: ${m.stderr}`);
+        ctx.skip(); // mounting needs root
+    }
+    return { dir, mount, unmount: () => void spawnSync("umount", [mount]) };
+}
