@@ -174,7 +174,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
             run("controllers", "kube-controller-manager", [
                 `--kubeconfig=${kubeconfig}`,
                 // The PVC/PV protection controllers remove the finalizers the API server adds to claims and volumes.
-                "--controllers=garbagecollector,namespace,pvc-protection,pv-protection",
+                // persistentvolume-binder: claims bind to the volumes pre-bound to them (the node test).
+                "--controllers=garbagecollector,namespace,pvc-protection,pv-protection,persistentvolume-binder",
                 "--leader-elect=false",
                 // No serving endpoint: nothing scrapes it here.
                 "--secure-port=0",

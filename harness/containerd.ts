@@ -28,20 +28,24 @@ export function crictlBinary(): string | undefined {
 export interface Containerd {
     readonly flavour: ContainerdFlavour;
     readonly version: string;
+    /** The CRI socket (`unix://...`), for a kubelet. */
+    readonly endpoint: string;
     /** Runs crictl against this containerd's CRI socket. */
     crictl(args: string[], timeoutMs?: number): { status: number; stdout: string; stderr: string; ms: number };
     stop(): Promise<void>;
 }
 
 /** The config: only the CRI plugin's image side matters here (native snapshotter: no overlay mounts needed). */
-function configOf(flavour: ContainerdFlavour, dir: string, certsDir: string): string {
+function configOf(flavour: ContainerdFlavour, dir: string, certsDir: string, pods?: PodOptions): string {
     const common = [`root = "${dir}/root"`, `state = "${dir}/state"`, "", "[grpc]", `  address = "${dir}/containerd.sock"`, ""];
     if (flavour === "1.x") {
         return [
             "version = 2",
             ...common,
             '[plugins."io.containerd.grpc.v1.cri"]',
-            "  disable_cgroup = true",
+            // Pulls only: no cgroups. Pods: cgroups, and no oom_score_adj below containerd's own,
+            // which this sandbox refuses (runc then fails: "can't get final child's PID from pipe").
+            ...(pods ? ["  restrict_oom_score_adj = true", `  sandbox_image = "${pods.sandboxImage}"`] : ["  disable_cgroup = true"]),
             '  [plugins."io.containerd.grpc.v1.cri".containerd]',
             '    snapshotter = "native"',
             '  [plugins."io.containerd.grpc.v1.cri".registry]',
@@ -68,13 +72,20 @@ function configOf(flavour: ContainerdFlavour, dir: string, certsDir: string): st
 }
 
 /** Starts containerd on its own socket with `certsDir` as the registry configuration; resolves when crictl reaches it. */
-export async function startContainerd(flavour: ContainerdFlavour, certsDir: string): Promise<Containerd> {
+/** What running pods (a kubelet on this containerd) needs. */
+export interface PodOptions {
+    /** The pod sandbox ("pause") image, by a name the mirror serves. */
+    readonly sandboxImage: string;
+}
+
+export async function startContainerd(flavour: ContainerdFlavour, certsDir: string, pods?: PodOptions): Promise<Containerd> {
+    if (pods && flavour !== "1.x") throw new Error("pods run on the 1.x containerd here");
     const bin = containerdBinary(flavour);
     const crictl = crictlBinary();
     if (!bin || !crictl) throw new Error(`containerd ${flavour} or crictl is missing (Debian containerd; scripts/build-engine.sh builds 2.x and crictl)`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `kfstack-containerd-${flavour}-`));
     const config = path.join(dir, "config.toml");
-    fs.writeFileSync(config, configOf(flavour, dir, certsDir));
+    fs.writeFileSync(config, configOf(flavour, dir, certsDir, pods));
     const log = fs.openSync(path.join(dir, "log"), "w");
     const child: ChildProcess = spawn(bin, ["--config", config, "--log-level", "info"], { stdio: ["ignore", log, log] });
     fs.closeSync(log);
@@ -105,5 +116,5 @@ export async function startContainerd(flavour: ContainerdFlavour, certsDir: stri
         await new Promise((res) => setTimeout(res, 200));
     }
     const version = spawnSync(bin, ["--version"], { encoding: "utf8" }).stdout.trim();
-    return { flavour, version, crictl: run, stop };
+    return { flavour, version, endpoint, crictl: run, stop };
 }

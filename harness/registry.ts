@@ -131,7 +131,8 @@ export function tarOf(files: Record<string, Buffer | string>): Buffer {
         const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
         const header = Buffer.alloc(512);
         header.write(name, 0, 100, "utf8");
-        header.write("0000644\0", 100);
+        // Programs under bin/ are executable (an image that runs in a real container).
+        header.write(name.startsWith("bin/") ? "0000755\0" : "0000644\0", 100);
         header.write("0000000\0", 108);
         header.write("0000000\0", 116);
         header.write(data.length.toString(8).padStart(11, "0") + "\0", 124);
@@ -159,6 +160,8 @@ export interface PlatformImage {
     readonly os?: string;
     /** Layer contents, gzipped tar; the same bytes in two images make a shared layer. */
     readonly layers: Buffer[];
+    /** What the image runs (its config's Entrypoint). @default ["/bin/true"] as Cmd */
+    readonly command?: string[];
 }
 
 export type ManifestFlavour = "oci" | "docker";
@@ -177,7 +180,7 @@ export async function pushPlatformImage(
             architecture: image.architecture,
             os: image.os ?? "linux",
             rootfs: { type: "layers", diff_ids: diffIds },
-            config: { Cmd: ["/bin/true"] },
+            config: image.command ? { Entrypoint: image.command } : { Cmd: ["/bin/true"] },
         }),
     );
     const configDigest = await client.pushBlob(repository, config);

@@ -12,7 +12,7 @@
 #                                   pseudo-version of the commit tagged v4.25.0)
 #   pulumi-analyzer-policy-nodejs   runs a Node policy pack (scripts/engine/, no language host needed)
 #   pulumi-resource-pulumi-nodejs   serves Node dynamic providers (scripts/engine/)
-#   etcd, kube-apiserver, kube-controller-manager (garbage collector: deletes finish)
+#   etcd, kube-apiserver, kube-controller-manager (garbage collector: deletes finish), kubelet (the node test)
 #   weed                            SeaweedFS, an S3 server for the team-state-backend test
 #   containerd (2.x), crictl        a node's image pulls through the mirror (with Debian's containerd 1.6)
 #
@@ -87,8 +87,8 @@ build_etcd() {
 }
 
 build_kube() { # kube-apiserver and kube-controller-manager from one wrapper module
-    cached kube-apiserver "$KUBE_VERSION" && cached kube-controller-manager "$KUBE_VERSION" && return 0
-    log "building kube-apiserver and kube-controller-manager $KUBE_VERSION (about 5 + 10 min cold)"
+    cached kube-apiserver "$KUBE_VERSION" && cached kube-controller-manager "$KUBE_VERSION" && cached kubelet "$KUBE_VERSION" && return 0
+    log "building kube-apiserver, kube-controller-manager and kubelet $KUBE_VERSION (about 5 + 10 + 3 min cold)"
     # k8s.io/kubernetes replaces its staging modules with ./staging paths; the wrapper replaces
     # each with its published v0.x.y instead. The version is stamped, or clients (and the
     # Kubernetes provider) take it for a v0.0.0 server.
@@ -102,10 +102,10 @@ build_kube() { # kube-apiserver and kube-controller-manager from one wrapper mod
         printf ')\n'
     } > go.mod
     # Both commands imported, so that `go mod tidy` records the dependencies of each.
-    printf '//go:build tools\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n)\n' > tools.go
+    printf '//go:build tools\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kubelet"\n)\n' > tools.go
     minor=$(echo "$KUBE_VERSION" | cut -d. -f2)
     go mod tidy || { log "the Kubernetes modules are not all served (above)"; return 1; }
-    for cmd in kube-apiserver kube-controller-manager; do
+    for cmd in kube-apiserver kube-controller-manager kubelet; do
         cached "$cmd" "$KUBE_VERSION" && continue
         go build -o "$ENGINE/src/apiserver/$cmd" \
             -ldflags "-X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
