@@ -2,11 +2,11 @@
  * A real node (issue 24): a kubelet on Debian's containerd and runc, registered to the test API
  * server (with the controller manager's volume binder), pulling through the mirror with the
  * certs.d `kfstack containerd-hosts` wrote. A release whose pod names an upstream image and
- * mounts a claim is rendered by kfstack (the image rewritten to the mirror, a local volume
- * pre-bound to the claim, the mirror-only admission policy) and applied: the pod and its sandbox
- * are pulled from the mirror and run, the pod writes a file onto its volume; a pod with a public
- * image is refused; the file is still there after the kubelet restarts and the render is applied
- * again.
+ * mounts a claim is deployed by `pulumi up` of the kfstack program on the real engine (the image
+ * rewritten to the mirror, a local volume pre-bound to the claim, the mirror-only admission
+ * policy): the pod and its sandbox are pulled from the mirror and run, the pod writes a file onto
+ * its volume; a pod with a public image is refused; after the kubelet restarts and another
+ * `pulumi up` (no change), the same container runs and the file is still there.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -15,6 +15,8 @@ import { clusterBinariesPresent, startCluster, Cluster } from "../../harness/api
 import { containerdBinary, crictlBinary, startContainerd, Containerd } from "../../harness/containerd";
 import { kubeletBinary, startKubelet, Kubelet, NODE_NAME } from "../../harness/kubelet";
 import { layerOf, pushImage, registryBinary, startRegistry, Registry } from "../../harness/registry";
+import { enginePresent, startEngine, Engine } from "../../harness/engine";
+import { engineConfig } from "../../harness/stacks";
 import { runCliAsync, tempDir } from "../support/helpers";
 
 const BUSYBOX = "/usr/bin/busybox";
@@ -76,11 +78,13 @@ describe("a real node: a kubelet runs a mirrored pod on its pre-bound volume", f
     let mirror: Registry | undefined;
     let containerd: Containerd | undefined;
     let kubelet: Kubelet | undefined;
+    let engine: Engine | undefined;
 
     before(async function () {
         const missing = [
             ["etcd, kube-apiserver, kube-controller-manager", clusterBinariesPresent(true)],
             ["kubelet", kubeletBinary()],
+            ["the Pulumi engine", enginePresent()],
             ["containerd 1.x", containerdBinary("1.x")],
             ["crictl", crictlBinary()],
             ["docker-registry", registryBinary()],
@@ -123,6 +127,8 @@ describe("a real node: a kubelet runs a mirrored pod on its pre-bound volume", f
     });
 
     after(async () => {
+        await engine?.stack.destroy().catch(() => undefined);
+        await engine?.stop();
         // The pods' containers outlive containerd's process: remove them first.
         containerd?.crictl(["rmp", "--all", "--force"]);
         await kubelet?.stop();
@@ -132,44 +138,29 @@ describe("a real node: a kubelet runs a mirrored pod on its pre-bound volume", f
         if (work) fs.rmSync(work, { recursive: true, force: true });
     });
 
-    it("pulls the pod and its sandbox through the mirror, mounts the pre-bound volume, refuses a public image, keeps the data across a kubelet restart and a second apply", async () => {
+    it("pulls the pod and its sandbox through the mirror, mounts the pre-bound volume, refuses a public image, keeps the data across a kubelet restart and another pulumi up", async () => {
         const c = cluster!;
         const basePath = path.join(work, "volumes");
-        const stack = path.join(work, "Pulumi.node.yaml");
-        fs.writeFileSync(
-            stack,
-            [
-                "config:",
-                `  kfstack:manifests: {path: ${release(work)}}`,
-                `  kfstack:mirror: {registry: ${mirror!.host}/kf}`,
-                `  kfstack:storage: {staticClass: local-storage, node: ${NODE_NAME}, basePath: ${basePath}}`,
-                "",
-            ].join("\n"),
-        );
-        const out = path.join(work, "out");
-        const render = await runCliAsync(["render", "--config", stack, "--out", out], { cwd: work }).done;
-        assert.equal(render.status, 0, render.stderr);
+        // The kfstack program on the real engine (pulumi up), against the test API server and its node.
+        const config = {
+            "kfstack:manifests": JSON.stringify({ path: release(work) }),
+            "kfstack:mirror": JSON.stringify({ registry: `${mirror!.host}/kf` }),
+            "kfstack:storage": JSON.stringify({ staticClass: "local-storage", node: NODE_NAME, basePath, protect: false }),
+            // The claim waits for its first consumer, and no scheduler runs here: the up does not wait for it.
+            "kfstack:skipAwait": "true",
+        };
+        engine = await startEngine({ cluster: c, program: require("../../index"), config: engineConfig(config), stackName: "node" });
         // A local volume's folder exists before the pod mounts it (kubespray or the admin makes it).
         fs.mkdirSync(path.join(basePath, NS, "data"), { recursive: true });
-        const apply = (file: string) => {
-            const r = c.kubectl(["apply", "--server-side", "--force-conflicts", "-f", path.join(out, file)]);
-            assert.equal(r.status, 0, `${file}: ${r.stderr}`);
-        };
-        // The mirror-only admission first: it must admit the mirrored pod.
-        apply("mirror-admission.yaml");
-        const files = fs
-            .readdirSync(out)
-            .filter((f) => /^\d+-.*\.yaml$/.test(f))
-            .sort();
+        const first = await engine.stack.up();
+        assert.equal(first.summary.result, "succeeded");
         const publicPod = JSON.stringify({
             apiVersion: "v1",
             kind: "Pod",
             metadata: { name: "public", namespace: NS },
             spec: { nodeName: NODE_NAME, containers: [{ name: "c", image: "docker.io/library/busybox:1.36" }] },
         });
-        // Until the policy is compiled, a public image may still pass: wait for its first refusal.
-        apply(files.find((f) => f.includes("storage"))!);
-        for (const f of files.filter((x) => !x.includes("storage"))) apply(f);
+        // Once the policy is compiled it refuses a public image (the mirrored pod was admitted by it, or before it).
         await until(
             "the policy refuses a public image",
             60_000,
@@ -205,10 +196,16 @@ describe("a real node: a kubelet runs a mirrored pod on its pre-bound volume", f
         // A public image is refused by the admission policy.
         const refused = c.kubectl(["apply", "-f", "-"], publicPod);
         assert.notEqual(refused.status, 0, "a public image is refused");
-        // The kubelet restarts; the render is applied again: the pod and its data stay.
+        // The kubelet restarts; another pulumi up changes nothing: the pod and its data stay.
         const started = pod().status.containerStatuses[0].state.running.startedAt;
         await kubelet!.restart();
-        for (const f of files) apply(f);
+        const second = await engine.stack.up();
+        assert.equal(second.summary.result, "succeeded");
+        assert.deepEqual(
+            Object.keys(second.summary.resourceChanges ?? {}).filter((k) => k !== "same"),
+            [],
+            JSON.stringify(second.summary.resourceChanges),
+        );
         await new Promise((r) => setTimeout(r, 5000));
         await until(
             "the pod runs after the restart",
