@@ -4,10 +4,12 @@
  * writes (the same entries kubespray renders from `kfstack kubespray-vars`, proven equal in
  * kubespray-templates.test.ts), pulling through its CRI plugin with crictl as the kubelet does,
  * from mirrors of three kinds: plain HTTP, TLS with a CA the test makes, TLS with htpasswd.
- * The source registry is stopped before any pull: every image comes from the mirror (its
+ * The mirror is filled by `kfstack mirror copy` (the source's name) and `kfstack mirror import`
+ * (public names, from an export). The source registry is stopped before any pull: every image comes from the mirror (its
  * access log shows the paths), with the source digest; a name the mirror lacks fails fast.
  */
 import * as assert from "assert";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
@@ -92,16 +94,28 @@ describe("a real containerd pulls through the mirror (containerd-hosts / kubespr
             ).done;
             assert.equal(copy.status, 0, copy.stderr);
             pulls.push({ name: `${source.host}/team/app:1`, digest });
-            // Public names, stored where the mirror rule puts them (the same bytes: the same digest).
-            const client = filling.client();
-            for (const [repo, tag] of [
-                ["kf/gcr.io/team/app", "1"],
-                ["kf/docker.io/library/busybox", "1.28"],
-                ["kf/registry.k8s.io/pause", "3.10"],
-                ["kf/ghcr.io/org/img", "sha256-" + digest.slice(7)],
-            ]) {
-                assert.equal(await pushImage(client, repo, tag, image), digest, repo);
-            }
+            // Public names, as a bundle from the connected side holds them: the source's export,
+            // its index naming the same image by the public names, imported with kfstack mirror import.
+            const layout = path.join(work, "bundle");
+            const exp = await runCliAsync(["mirror", "export", "--images", "-", "--out", layout, "--src-plain-http"], { input: `${source.host}/team/app:1\n` })
+                .done;
+            assert.equal(exp.status, 0, exp.stderr);
+            const indexFile = path.join(layout, "index.json");
+            const index = JSON.parse(fs.readFileSync(indexFile, "utf8")) as { manifests: { annotations: Record<string, string> }[] };
+            const [top] = index.manifests;
+            index.manifests = ["gcr.io/team/app:1", "docker.io/library/busybox:1.28", "registry.k8s.io/pause:3.10", `ghcr.io/org/img@${digest}`].map(
+                (name) => ({
+                    ...top,
+                    annotations: { "org.opencontainers.image.ref.name": name },
+                }),
+            );
+            fs.writeFileSync(indexFile, JSON.stringify(index));
+            const sums = path.join(layout, "checksums.sha256");
+            const indexSum = crypto.createHash("sha256").update(fs.readFileSync(indexFile)).digest("hex");
+            fs.writeFileSync(sums, fs.readFileSync(sums, "utf8").replace(/^[0-9a-f]{64} {2}index\.json$/m, `${indexSum}  index.json`));
+            const imp = await runCliAsync(["mirror", "import", layout, "--mirror", `${filling.host}/kf`, "--plain-http"]).done;
+            assert.equal(imp.status, 0, imp.stderr);
+            assert.match(imp.stderr, /4 copied/);
             pulls.push({ name: "gcr.io/team/app:1", digest }, { name: "busybox:1.28", digest }, { name: `ghcr.io/org/img@${digest}`, digest });
         } finally {
             await filling.stop();
