@@ -90,7 +90,7 @@ async function discover(api: ApiSession): Promise<Kind[]> {
     const { k8s, kc, server } = api;
     const kinds: Kind[] = [];
     const add = (apiVersion: string, list: K8s.V1APIResourceList) => {
-        for (const r of resourcesOf(list, server, `/apis/${apiVersion}`)) {
+        for (const r of resourcesOf(list, server, apiVersion === "v1" ? "/api/v1" : `/apis/${apiVersion}`)) {
             if (r.name.includes("/") || !r.verbs?.includes("list") || SKIP.has(r.kind)) continue;
             kinds.push({ apiVersion, kind: r.kind });
         }
@@ -220,7 +220,7 @@ export async function servedApis(api: ApiSession): Promise<Set<string>> {
     const { k8s, kc, server } = api;
     const served = new Set<string>();
     const add = (apiVersion: string, list: K8s.V1APIResourceList) => {
-        for (const r of resourcesOf(list, server, `/apis/${apiVersion}`))
+        for (const r of resourcesOf(list, server, apiVersion === "v1" ? "/api/v1" : `/apis/${apiVersion}`))
             served.add(r.name.includes("/") ? `${apiVersion} ${r.name}` : `${apiVersion} ${r.kind}`);
     };
     add("v1", await api.call("/api/v1", () => kc.makeApiClient(k8s.CoreV1Api).getAPIResources()));

@@ -8,7 +8,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as path from "path";
 import { pushImage, seededLayer, startRegistry, Registry, registryBinary, skopeoPresent } from "../../harness/registry";
 import { freePort } from "../../harness/processes";
@@ -204,6 +204,49 @@ describe("robustness of the CLI as a process: signals, hangs, exits", function (
         assert.ok(Date.now() - t0 < 30_000, `doctor took ${Date.now() - t0} ms`);
         assert.match(d.stdout, new RegExp(`FAIL.*kubernetes-version.*did not answer /version within 2 s`));
         assert.match(d.stdout, /check --kubeconfig\/--context/);
+    });
+
+    it("render into a folder whose parent takes no new entry: exit 2 before rendering, naming the parent", async () => {
+        const dir = tempDir("immutable");
+        const parent = path.join(dir, "parent");
+        fs.mkdirSync(path.join(parent, "out"), { recursive: true });
+        // Immutable: even root cannot add an entry (what an unwritable parent is to a user).
+        if (spawnSync("chattr", ["+i", parent]).status !== 0) return;
+        try {
+            const r = await runCliAsync(["render", "--manifests", tinyRelease(dir), "--mirror", "r.local/kf", "--out", path.join(parent, "out")], { cwd: dir })
+                .done;
+            assert.equal(r.status, 2, r.stderr);
+            assert.match(r.stderr, /^kfstack: --out .*parent\/out: its parent folder .*parent is not writable[^\n]*\n$/);
+        } finally {
+            spawnSync("chattr", ["-i", parent]);
+        }
+    });
+
+    it("a token service that answers HTML, an API server that answers {}: the server named, no JavaScript in the reason", async () => {
+        const port = await freePort();
+        const server = http
+            .createServer((req, res) => {
+                if (req.url?.startsWith("/token")) return void res.writeHead(200, { "content-type": "text/html" }).end("<html>login</html>");
+                if (req.url?.startsWith("/v2/"))
+                    return void res.writeHead(401, { "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="t"` }).end();
+                res.writeHead(200, { "content-type": "application/json" }).end("{}");
+            })
+            .listen(port, "127.0.0.1");
+        try {
+            const v = await runCliAsync(["mirror", "verify", "--images", "-", "--mirror", "r.io", "--src-plain-http"], { input: `127.0.0.1:${port}/a/b:1\n` })
+                .done;
+            assert.equal(v.status, 1, v.stderr);
+            assert.match(v.stdout, new RegExp(`token from http://127\\.0\\.0\\.1:${port} for 127\\.0\\.0\\.1:${port}: the answer is not JSON \\(text/html`));
+            assert.doesNotMatch(v.stdout + v.stderr, /Unexpected token|is not valid JSON/);
+            const kc = path.join(work, "kc-json");
+            fs.writeFileSync(kc, KUBECONFIG(`127.0.0.1:${port}`).replace("https://", "http://"));
+            const a = await runCliAsync(["audit", "--mirror", "r.io", "--kubeconfig", kc, "--timeout", "5"]).done;
+            assert.equal(a.status, 2, a.stderr);
+            assert.match(a.stderr, /did not answer \/api\/v1 as a Kubernetes API server does/);
+            assert.doesNotMatch(a.stderr, /is not iterable|reading '/);
+        } finally {
+            server.close();
+        }
     });
 
     it("mirror export when every image fails: exit 1, a failed line per image, nothing left in --out", async function () {
