@@ -15,7 +15,7 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { containerdBinary, crictlBinary, ContainerdFlavour, startContainerd } from "../../harness/containerd";
 import { pushImage, registryBinary, seededLayer, startRegistry, Registry, skopeoPresent } from "../../harness/registry";
-import { runCliAsync, tempDir } from "../support/helpers";
+import { needParts, runCliAsync, tempDir } from "../support/helpers";
 
 type Kind = "plain HTTP" | "TLS with a CA" | "TLS with htpasswd";
 const KINDS: Kind[] = ["plain HTTP", "TLS with a CA", "TLS with htpasswd"];
@@ -61,20 +61,14 @@ describe("a real containerd pulls through the mirror (containerd-hosts / kubespr
     const pulls: { name: string; digest: string }[] = [];
 
     before(async function () {
-        const missing = [
-            ["docker-registry", registryBinary()],
-            ["skopeo", skopeoPresent() ? "y" : undefined],
-            ["openssl", spawnSync("sh", ["-c", "command -v openssl"]).status === 0 ? "y" : undefined],
-            ["containerd 1.x", containerdBinary("1.x")],
-            ["containerd 2.x", containerdBinary("2.x")],
-            ["crictl", crictlBinary()],
-        ]
-            .filter(([, v]) => !v)
-            .map(([n]) => n);
-        if (missing.length > 0) {
-            if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error(`missing: ${missing.join(", ")} (scripts/setup.sh, scripts/build-engine.sh)`);
-            this.skip();
-        }
+        needParts(this, {
+            "docker-registry": registryBinary(),
+            skopeo: skopeoPresent() ? "y" : undefined,
+            openssl: spawnSync("sh", ["-c", "command -v openssl"]).status === 0 ? "y" : undefined,
+            "containerd 1.x": containerdBinary("1.x"),
+            "containerd 2.x": containerdBinary("2.x"),
+            crictl: crictlBinary(),
+        });
         work = tempDir("node-pulls");
         storage = path.join(work, "mirror-storage");
         fs.mkdirSync(storage);

@@ -17,7 +17,7 @@ import { kubeletBinary, startKubelet, Kubelet, NODE_NAME } from "../../harness/k
 import { layerOf, pushImage, registryBinary, startRegistry, Registry } from "../../harness/registry";
 import { enginePresent, startEngine, Engine } from "../../harness/engine";
 import { engineConfig } from "../../harness/stacks";
-import { runCliAsync, tempDir } from "../support/helpers";
+import { needParts, runCliAsync, tempDir } from "../support/helpers";
 
 const BUSYBOX = "/usr/bin/busybox";
 const NS = "kfnode";
@@ -81,21 +81,15 @@ describe("a real node: a kubelet runs a mirrored pod on its pre-bound volume", f
     let engine: Engine | undefined;
 
     before(async function () {
-        const missing = [
-            ["etcd, kube-apiserver, kube-controller-manager", clusterBinariesPresent(true)],
-            ["kubelet", kubeletBinary()],
-            ["the Pulumi engine", enginePresent()],
-            ["containerd 1.x", containerdBinary("1.x")],
-            ["crictl", crictlBinary()],
-            ["docker-registry", registryBinary()],
-            ["busybox (static)", fs.existsSync(BUSYBOX)],
-        ]
-            .filter(([, v]) => !v)
-            .map(([n]) => n);
-        if (missing.length > 0) {
-            if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error(`missing: ${missing.join(", ")} (scripts/setup.sh, scripts/build-engine.sh)`);
-            this.skip();
-        }
+        needParts(this, {
+            "etcd, kube-apiserver, kube-controller-manager": clusterBinariesPresent(true),
+            kubelet: kubeletBinary(),
+            "the Pulumi engine": enginePresent(),
+            "containerd 1.x": containerdBinary("1.x"),
+            crictl: crictlBinary(),
+            "docker-registry": registryBinary(),
+            "busybox (static)": fs.existsSync(BUSYBOX),
+        });
         work = tempDir("node");
         cluster = await startCluster({ controllers: true });
         mirror = await startRegistry({ accessLog: true });

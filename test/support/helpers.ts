@@ -107,3 +107,16 @@ export function smallDisk(ctx: Mocha.Context): { dir: string; mount: string; unm
     }
     return { dir, mount, unmount: () => void spawnSync("umount", [mount]) };
 }
+
+/**
+ * Skips the suite when a real part it needs is absent (each named with whether it is there);
+ * fails it instead where the engine suites must run (`.ci/run` once the engine built).
+ */
+export function needParts(ctx: Mocha.Context, parts: Record<string, unknown>): void {
+    const missing = Object.entries(parts)
+        .filter(([, there]) => !there)
+        .map(([name]) => name);
+    if (missing.length === 0) return;
+    if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error(`missing: ${missing.join(", ")} (scripts/setup.sh, scripts/build-engine.sh)`);
+    ctx.skip();
+}
