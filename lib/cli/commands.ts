@@ -9,10 +9,9 @@
  */
 import type { Outcome, Parsed } from "./args";
 
-/** What a running command gets besides its arguments: standard input, progress lines, a stop signal. */
+/** What a running command gets besides its arguments: standard input and progress lines (the stop signal is lib/core/interrupt's). */
 export interface Live {
     readonly progress: (line: string) => void;
-    readonly signal?: AbortSignal;
 }
 export interface Io {
     readonly stdin: () => Buffer | string;

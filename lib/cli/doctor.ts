@@ -17,7 +17,9 @@ import { InterruptedError } from "../core/interrupt";
 import { apiTimeoutOf, errorText, servedApis, sessionFor } from "./audit";
 import { renderSettings } from "./render";
 
-export const CHECKS = ["render", "mirror", "kubernetes-version", "apis-served", "admission", "token-request", "default-storageclass"];
+/** The checks that ask the cluster. */
+const CLUSTER_CHECKS = ["kubernetes-version", "apis-served", "admission", "token-request", "default-storageclass"];
+export const CHECKS = ["render", "mirror", ...CLUSTER_CHECKS];
 
 /** What to do when a check could not run at all (its own FAILs carry their own fix). */
 const FIXES: Record<string, string> = {
@@ -37,7 +39,7 @@ export async function doctorCommand(p: Parsed, live: { progress: (l: string) => 
     if (CHECKS.every((c) => skip.has(c))) throw new UsageError("--skip names every check: nothing would be checked; skip fewer", "--skip");
     const timeoutMs = apiTimeoutOf(p);
     const { settings } = renderSettings(p.flags);
-    const clusterChecks = ["kubernetes-version", "apis-served", "admission", "token-request", "default-storageclass"].filter((c) => !skip.has(c));
+    const clusterChecks = CLUSTER_CHECKS.filter((c) => !skip.has(c));
     // The kubeconfig is read before anything else runs: a bad one is bad input, found at once.
     const api = clusterChecks.length > 0 ? sessionFor(p.flags.get("--kubeconfig")?.[0], p.flags.get("--context")?.[0], timeoutMs) : undefined;
     const results: CheckResult[] = [];

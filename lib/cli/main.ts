@@ -67,7 +67,7 @@ if (require.main === module) {
             stopRun(sig);
         });
     }
-    const live: Live = { progress: (l) => void process.stderr.write(l + "\n"), signal: stopSignal };
+    const live: Live = { progress: (l) => void process.stderr.write(l + "\n") };
     run(process.argv.slice(2), readStdin, live)
         .then(async (outcome) => {
             const code = stopSignal.aborted ? stopExitCode() : outcome.code;

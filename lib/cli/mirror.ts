@@ -106,7 +106,6 @@ export async function mirrorCopyCommand(p: Parsed, { stdin, live }: Io): Promise
         auths,
         journal,
         progress: live.progress,
-        signal: live.signal,
     });
     return outcomeOf(summary, "copy");
 }

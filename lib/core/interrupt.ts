@@ -25,7 +25,7 @@ function signalName(): string {
     return typeof r === "string" && r.startsWith("SIG") ? r : "a signal";
 }
 
-/** Stops the run (the CLI calls it on the first signal; tests call it to stop one). */
+/** Stops the run (the CLI calls it on the first signal). */
 export function stopRun(reason: "SIGINT" | "SIGTERM"): void {
     if (!stopSignal.aborted) controller.abort(reason);
 }

@@ -82,6 +82,8 @@ export type OutputKind = "folder" | "file";
  * absolute path. `where` names it in errors (`--out out/`, `kfstack:kustomize.cacheDir`).
  */
 export function checkOutputPath(file: string, kind: OutputKind, where: string, doing = "cannot write there"): string {
+    const input = where.split(" ")[0];
+    const refuse = (what: string) => new InputError(`${where}: ${what}`, input);
     const target = path.resolve(file);
     if (Buffer.byteLength(target) > 4095 || target.split(path.sep).some((part) => Buffer.byteLength(part) > 255)) {
         throw writeFailure(where, errno("ENAMETOOLONG"), doing);
@@ -90,37 +92,33 @@ export function checkOutputPath(file: string, kind: OutputKind, where: string, d
     try {
         st = fs.statSync(target);
     } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== "ENOENT") throw writeFailure(where, e, doing);
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw writeFailure(where, e, doing);
         // A dangling symbolic link: writing through it would create its target somewhere else.
-        if (fs.lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink()) {
-            throw new InputError(`${where}: is a symbolic link to nothing; remove it or point it at a ${kind}`, where.split(" ")[0]);
-        }
+        if (fs.lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink())
+            throw refuse(`is a symbolic link to nothing; remove it or point it at a ${kind}`);
     }
-    if (st && kind === "folder" && !st.isDirectory()) throw new InputError(`${where}: exists and is not a folder; choose another path`, where.split(" ")[0]);
-    if (st && kind === "file" && !st.isFile()) throw new InputError(`${where}: exists and is not a regular file; choose another path`, where.split(" ")[0]);
+    if (st && kind === "folder" && !st.isDirectory()) throw refuse("exists and is not a folder; choose another path");
+    if (st && kind === "file" && !st.isFile()) throw refuse("exists and is not a regular file; choose another path");
     // The nearest existing ancestor decides whether the rest can be made.
-    let probe = st ? target : path.dirname(target);
-    for (;;) {
+    let probe = target;
+    let probeStat = st;
+    while (!probeStat) {
+        probe = path.dirname(probe);
         try {
-            fs.statSync(probe);
-            break;
+            probeStat = fs.statSync(probe);
         } catch (e) {
-            const code = (e as NodeJS.ErrnoException).code;
-            if (code !== "ENOENT") throw writeFailure(where, e, doing);
-            probe = path.dirname(probe);
+            if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw writeFailure(where, e, doing);
         }
     }
-    const fsKind = VIRTUAL_FILESYSTEMS.get(Number(fs.statfsSync(probe).type));
-    if (fsKind) throw new InputError(`${where}: is on ${fsKind}, a virtual file system; choose a place on a disk`, where.split(" ")[0]);
-    if (!fs.statSync(probe).isDirectory() && !(st && probe === target)) throw writeFailure(where, errno("ENOTDIR"), doing);
-    const writable = st && kind === "file" ? target : probe;
+    const space = fs.statfsSync(probe);
+    const fsKind = VIRTUAL_FILESYSTEMS.get(Number(space.type));
+    if (fsKind) throw refuse(`is on ${fsKind}, a virtual file system; choose a place on a disk`);
+    if (!probeStat.isDirectory() && probe !== target) throw writeFailure(where, errno("ENOTDIR"), doing);
     try {
-        fs.accessSync(writable, fs.constants.W_OK | (fs.statSync(writable).isDirectory() ? fs.constants.X_OK : 0));
+        fs.accessSync(probe, fs.constants.W_OK | (probeStat.isDirectory() ? fs.constants.X_OK : 0));
     } catch (e) {
         throw writeFailure(where, e, doing);
     }
-    const space = fs.statfsSync(probe);
     if (Number(space.bavail) * Number(space.bsize) < MIN_FREE_BYTES) throw writeFailure(where, errno("ENOSPC"), doing);
     return target;
 }

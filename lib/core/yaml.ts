@@ -134,9 +134,16 @@ const ALIAS_TOKEN = /(?:^|[\s[{,:])\*[^\s,[\]{}]/m;
 /**
  * The deepest nesting kfstack walks. Real manifests and configurations stay under 30 levels;
  * a value nested thousands deep (a hostile or broken payload) would overflow the stack of
- * every recursive walk, so it is refused where it is parsed, with its place named.
+ * every recursive walk, so it is refused where it is parsed, with its place named. js-yaml
+ * refuses text nested deeper than 100 itself; aliases can nest deeper than the text (an alias
+ * to a deep node inside another), and JSON.parse has no bound at all.
  */
 export const MAX_NESTING = 200;
+
+/** True when the YAML text has anchors and aliases: only then can its tree nest deeper than js-yaml allows the text to. */
+export function hasAliases(text: string): boolean {
+    return text.includes("&") && ANCHOR_TOKEN.test(text) && ALIAS_TOKEN.test(text);
+}
 
 /** True when `value` nests objects or arrays deeper than `limit` (counted without recursion). */
 export function nestsDeeperThan(value: unknown, limit = MAX_NESTING): boolean {
@@ -153,7 +160,7 @@ export function nestsDeeperThan(value: unknown, limit = MAX_NESTING): boolean {
 function load(text: string, source: string): unknown {
     const value = jsyaml.load(text, { filename: source, schema: jsyaml.DEFAULT_SCHEMA });
     // The tokens may also stand in strings (a template, a URL): then the count simply finds no sharing.
-    if (text.includes("&") && ANCHOR_TOKEN.test(text) && ALIAS_TOKEN.test(text)) aliasExpansion(value);
+    if (hasAliases(text)) aliasExpansion(value);
     return value;
 }
 
@@ -172,7 +179,7 @@ export function parseStream(text: string, source: string): ParsedStream {
         } catch (e) {
             throw new InputError(`${parseProblem(e, source, chunk.line)} (in the document starting at line ${chunk.line})`, source);
         }
-        if (nestsDeeperThan(value))
+        if (hasAliases(chunk.text) && nestsDeeperThan(value))
             throw new InputError(
                 `${source}: the document starting at line ${chunk.line} nests deeper than ${MAX_NESTING} levels; no Kubernetes object does: check how it was generated`,
                 source,

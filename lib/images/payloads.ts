@@ -3,7 +3,7 @@
  * base64 in a Secret's `data`), decoded so that discovery can walk them, and encoded
  * again in their own format after a rewrite.
  */
-import { loadYaml, dumpDocument, MAX_NESTING, nestsDeeperThan } from "../core/yaml";
+import { dumpDocument, hasAliases, loadYaml, MAX_NESTING, nestsDeeperThan } from "../core/yaml";
 import { patchThenVerify } from "../core/text";
 
 export type PayloadFormat = "json" | "yaml";
@@ -66,7 +66,7 @@ export function parsePayload(body: string): DecodedPayload {
     }
     try {
         const tree = loadYaml(body);
-        return nestsDeeperThan(tree) ? tooDeep : { body, format: "yaml", tree };
+        return hasAliases(body) && nestsDeeperThan(tree) ? tooDeep : { body, format: "yaml", tree };
     } catch {
         /* not YAML either: text (a template, a script) */
     }

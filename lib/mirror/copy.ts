@@ -13,7 +13,7 @@
  * time-outs (./retry), progress and a summary on stderr.
  */
 import { Mirror } from "../rewrite/mirror";
-import { withStop } from "../core/interrupt";
+import { stopSignal } from "../core/interrupt";
 import { writeTempAuthFile } from "./auth";
 import { Clients, RegistryAccess, retryReporter } from "./clients";
 import { DEFAULT_COPY_JOBS } from "./defaults";
@@ -44,7 +44,6 @@ export interface CopyOptions extends RegistryAccess {
     readonly journal?: string | false;
     /** Progress lines (stderr in the CLI). */
     readonly progress?: (line: string) => void;
-    readonly signal?: AbortSignal;
 }
 
 /** One image that needs copying. */
@@ -98,14 +97,14 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
     const scheduler: BlobScheduler<Work> = new BlobScheduler<Work>(jobs, (w) =>
         copyOne(w, { options, auth: auth.path, clients, mirrorClient, scheduler, journal, progress, say }),
     );
-    const signal = withStop(options.signal);
+    // A stopped run (lib/core/interrupt) drops the copies not started; running ones are killed.
     const cancel = (): void => scheduler.cancel();
-    signal.addEventListener("abort", cancel);
+    stopSignal.addEventListener("abort", cancel);
     try {
         // Images are looked up in parallel and each one found to need a copy is scheduled at
         // once: copies start while other images are still being looked up.
         await parallel(pairs, jobs, async (p) => {
-            if (signal.aborted) return;
+            if (stopSignal.aborted) return;
             const source = p.source.normalized;
             const target = targetString(p);
             try {
@@ -122,14 +121,14 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
                 if (!journal.entries.has(source)) journal.record({ source, digest: src.digest, status: "failed" });
                 // (4) Its blobs, then (5) scheduled.
                 const blobs = await imageBlobs(clients.for(p.source.registry), p.source.repository, src.digest);
-                if (!signal.aborted) scheduler.add({ pair: p, digest: src.digest, repository: splitName(p.targetName).repository, blobs });
+                if (!stopSignal.aborted) scheduler.add({ pair: p, digest: src.digest, repository: splitName(p.targetName).repository, blobs });
             } catch (e) {
                 progress.report({ source, target, status: "failed", reason: messageOf(e) });
             }
         });
         await scheduler.drain();
     } finally {
-        signal.removeEventListener("abort", cancel);
+        stopSignal.removeEventListener("abort", cancel);
         auth.remove();
     }
 
@@ -167,11 +166,10 @@ async function copyOne(w: Work, c: CopyContext): Promise<boolean> {
                 skopeoCopy(
                     { kind: "docker", reference: `${p.source.name}@${w.digest}`, plainHttp: !!c.options.sourcePlainHttp },
                     { kind: "docker", reference: target, plainHttp: !!c.options.plainHttp },
-                    { authFile: c.auth, timeoutMs: c.options.attemptTimeoutMs, signal: c.options.signal },
+                    { authFile: c.auth, timeoutMs: c.options.attemptTimeoutMs },
                 ),
             c.options.retry,
             (e, attempt, wait) => c.say(`retry ${attempt + 1} of ${source} in ${(wait / 1000).toFixed(1)} s: ${messageOf(e)}`),
-            c.options.signal,
         );
         // (6) Read back: the mirror must serve the source digest.
         const have = await mirrorDigestOf(c.clients, p);

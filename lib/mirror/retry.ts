@@ -3,7 +3,7 @@
  * "Exponential Backoff And Jitter": sleep = random(0, min(cap, base * 2^attempt))), so
  * many parallel jobs that hit the same 429 do not come back in lock step.
  */
-import { throwIfStopped, withStop } from "../core/interrupt";
+import { stopSignal, throwIfStopped } from "../core/interrupt";
 
 /** How often and how long to retry. */
 export interface RetryPolicy {
@@ -50,20 +50,19 @@ export async function withRetries<T>(
     fn: (attempt: number) => Promise<T>,
     policy: RetryPolicy = {},
     onRetry?: (error: unknown, attempt: number, waitMs: number) => void,
-    signal?: AbortSignal,
 ): Promise<T> {
     const p = { ...DEFAULT_RETRY, ...policy };
-    const stop = withStop(signal);
     for (let attempt = 0; ; attempt++) {
         throwIfStopped();
         try {
             return await fn(attempt);
         } catch (e) {
+            // A stopped run is no failure to retry: its requests were aborted on purpose.
             throwIfStopped();
-            if (!isRetryable(e) || attempt + 1 >= p.attempts || signal?.aborted) throw e;
+            if (!isRetryable(e) || attempt + 1 >= p.attempts) throw e;
             const wait = backoffMs(attempt, p);
             onRetry?.(e, attempt, wait);
-            await sleep(wait, stop);
+            await sleep(wait, stopSignal);
         }
     }
 }

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from "child_process";
 import { KfstackError } from "../core/errors";
-import { InterruptedError, stopSignal, withStop } from "../core/interrupt";
+import { InterruptedError, stopSignal } from "../core/interrupt";
 import { Classified } from "./retry";
 
 /** skopeo is not installed. */
@@ -51,7 +51,6 @@ export interface SkopeoOptions {
      * @default 600000
      */
     readonly timeoutMs?: number;
-    readonly signal?: AbortSignal;
 }
 
 function transportArgs(side: "src" | "dest", l: Location): { args: string[]; ref: string } {
@@ -105,9 +104,8 @@ export function skopeoCopy(src: Location, dest: Location, options: SkopeoOptions
     const args = ["copy", "--all", "--preserve-digests", "--quiet", ...s.args, ...d.args];
     if (options.authFile) args.push("--src-authfile", options.authFile, "--dest-authfile", options.authFile);
     args.push(s.ref, d.ref);
-    const signal = withStop(options.signal);
     return new Promise((resolve, reject) => {
-        if (signal.aborted) return reject(new InterruptedError("copying with skopeo"));
+        if (stopSignal.aborted) return reject(new InterruptedError("copying with skopeo"));
         const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
         let stderr = "";
         let timedOut = false;
@@ -122,17 +120,16 @@ export function skopeoCopy(src: Location, dest: Location, options: SkopeoOptions
             timedOut = true;
             kill();
         }, options.timeoutMs ?? 600_000);
-        signal.addEventListener("abort", kill, { once: true });
+        stopSignal.addEventListener("abort", kill, { once: true });
         child.on("error", (e) => {
             clearTimeout(timer);
             reject(new CopyError(`skopeo could not start: ${e.message}`, false));
         });
         child.on("close", (code) => {
             clearTimeout(timer);
-            signal.removeEventListener("abort", kill);
+            stopSignal.removeEventListener("abort", kill);
             if (code === 0) return resolve();
             if (stopSignal.aborted) return reject(new InterruptedError("copying with skopeo"));
-            if (signal.aborted) return reject(new CopyError("interrupted", false));
             if (timedOut)
                 return reject(new CopyError(`no progress within ${Math.round((options.timeoutMs ?? 600_000) / 1000)} s (stalled connection); killed`, true));
             const { retryable, reason } = classifyFailure(stderr);

@@ -68,23 +68,22 @@ export interface Example {
     readonly wideFields: string[];
 }
 
+/** Why a manifests path cannot be opened, by its errno code. */
+const UNREADABLE: Record<string, string> = {
+    ENOENT: "does not exist",
+    ELOOP: "is a loop of symbolic links",
+    ENOTDIR: "goes through a file, not a folder",
+    EACCES: "cannot be read (permission denied)",
+};
+
 export function readExample(manifestsDir: string, exampleDir = "example"): Example {
     const root = path.resolve(manifestsDir);
     let st: fs.Stats | undefined;
     try {
         st = fs.statSync(root);
     } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        const why =
-            code === "ELOOP"
-                ? "is a loop of symbolic links"
-                : code === "ENOTDIR"
-                  ? "goes through a file, not a folder"
-                  : code === "EACCES"
-                    ? "cannot be read (permission denied)"
-                    : code === "ENOENT"
-                      ? "does not exist"
-                      : `cannot be read (${code ?? (e as Error).message})`;
+        const code = (e as NodeJS.ErrnoException).code ?? "";
+        const why = UNREADABLE[code] ?? `cannot be read (${code || (e as Error).message})`;
         throw new InputError(`manifests directory ${manifestsDir} ${why}; set kfstack:manifests.path to a checkout of kubeflow/manifests`, manifestsDir);
     }
     if (!st.isDirectory()) {

@@ -1,6 +1,6 @@
 /** lib/core/yaml: YAML read one way everywhere. */
 import * as assert from "assert";
-import { decodeUtf8, InputError, loadYaml, parseStream, streamOf } from "../../../lib/core";
+import { decodeUtf8, InputError, loadYaml, nestsDeeperThan, parseStream, streamOf } from "../../../lib/core";
 
 describe("YAML reading", () => {
     it("splits a stream keeping each document's text, blank documents as chunks only", () => {
@@ -42,6 +42,18 @@ describe("YAML reading", () => {
             (e: unknown) => e instanceof InputError && /bomb/.test(e.message) && /alias/i.test(e.message),
         );
         assert.deepEqual(loadYaml("a: &x [1]\nb: *x\n"), { a: [1], b: [1] }, "a small alias is fine");
+    });
+
+    it("refuses a document that nests past the bound through aliases (js-yaml bounds the text only)", () => {
+        // Six anchors, each 60 levels deep around an alias to the one before: 360 levels from 6 lines.
+        let doc = "kind: ConfigMap\nchain:\n";
+        for (let i = 0; i < 6; i++) doc += `  - &a${i} ${"[".repeat(60)}${i === 0 ? "1" : `*a${i - 1}`}${"]".repeat(60)}\n`;
+        assert.throws(
+            () => parseStream(doc, "deep.yaml"),
+            (e: unknown) => e instanceof InputError && /deep\.yaml: the document starting at line 1 nests deeper than 200 levels/.test(e.message),
+        );
+        assert.equal(nestsDeeperThan(JSON.parse("[".repeat(201) + "]".repeat(201))), true);
+        assert.equal(nestsDeeperThan(JSON.parse("[".repeat(199) + "]".repeat(199))), false);
     });
 
     it("refuses bytes that are not UTF-8, naming the line and offset", () => {
