@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as aws from "@pulumi/aws";
 import { KfstackError } from "./lib/core";
-import { preparePlatform, pulumiAnnotations } from "./lib/plan";
+import { KUBERNETES_PROVIDER_SETTINGS, preparePlatform, pulumiAnnotations } from "./lib/plan";
 import { ADMISSION_NAME, planExtras } from "./lib/check";
 import { readStackConfig } from "./components/stackConfig";
 import { KubeflowPlatform } from "./components/kubeflow";
@@ -16,6 +16,10 @@ import { EksCluster, KubeflowIrsa } from "./components/aws";
 import { usableZones } from "./lib/aws";
 import { MirrorAdmission } from "./components/enforcement";
 import { OnPremStorage } from "./components/onprem";
+import { KeptData, planStackUpgrade } from "./components/upgrade";
+
+/** The Kubernetes components' names: their objects' resource names start with them, and an upgrade finds objects by them. */
+const COMPONENT_NAMES = { platform: "kubeflow", storage: "storage", admission: ADMISSION_NAME, kept: "kept-data" } as const;
 
 export = async () => {
     try {
@@ -50,29 +54,42 @@ export = async () => {
             const zones = settings.eks.subnetIds ? [] : usableZones((await aws.getAvailabilityZones({ state: "available" })).names, settings.eks.excludeAzs);
             eks = new EksCluster("eks", { ...settings.eks, availabilityZones: zones });
         }
-        const provider = eks?.provider ?? new k8s.Provider("k8s", {});
+        const provider = eks?.provider ?? new k8s.Provider("k8s", { ...KUBERNETES_PROVIDER_SETTINGS });
+        // The upgrade from what the stack holds (its objectIndex output) to this release: moves,
+        // replacements, data kept or refused — refused before anything is registered.
+        const upgrade = await planStackUpgrade({ prepared, extras, settings, names: COMPONENT_NAMES });
         const platform = new KubeflowPlatform(
-            "kubeflow",
-            { prepared, users, annotations: pulumiAnnotations(settings), mirroredImages: mirror?.images },
+            COMPONENT_NAMES.platform,
+            {
+                prepared,
+                users,
+                annotations: pulumiAnnotations(settings),
+                mirroredImages: mirror?.images,
+                upgrade: upgrade.plan.objects,
+                namedByApp: upgrade.namedByApp,
+            },
             { providers: { kubernetes: provider } },
         );
         // On-prem storage derived from the release (a pre-bound volume per claim, a dynamic default class).
         const storage =
             extras.storage && settings.storage
                 ? new OnPremStorage(
-                      "storage",
-                      { plan: extras.storage, protect: settings.storage.protect, annotations: pulumiAnnotations(settings) },
+                      COMPONENT_NAMES.storage,
+                      { plan: extras.storage, protect: settings.storage.protect, annotations: pulumiAnnotations(settings), upgrade: upgrade.plan.objects },
                       { providers: { kubernetes: provider } },
                   )
                 : undefined;
         // Mirror-only at run time too: pods Kubeflow's controllers create later from data.
         if (extras.admission.length > 0) {
             new MirrorAdmission(
-                ADMISSION_NAME,
-                { objects: extras.admission, annotations: pulumiAnnotations(settings) },
+                COMPONENT_NAMES.admission,
+                { objects: extras.admission, annotations: pulumiAnnotations(settings), upgrade: upgrade.plan.objects },
                 { providers: { kubernetes: provider } },
             );
         }
+        // Data objects this release no longer has, kept as they are unless kfstack:upgrade.deleteData names them.
+        const kept =
+            upgrade.plan.kept.length > 0 ? new KeptData(COMPONENT_NAMES.kept, { kept: upgrade.plan.kept }, { providers: { kubernetes: provider } }) : undefined;
         const irsa =
             eks && settings.eks
                 ? new KubeflowIrsa(
@@ -99,6 +116,9 @@ export = async () => {
             // Every Kubernetes object kfstack registers: the platform's, the admission's, the storage's.
             objectCount: extras.objectCount,
             ...(storage ? { volumes: storage.volumes } : {}),
+            ...(kept ? { keptData: kept.names } : {}),
+            // What this up registered: the next up plans its upgrade from it (lib/plan/upgrade).
+            objectIndex: upgrade.index,
         } as Record<string, pulumi.Input<unknown>>;
     } catch (e) {
         // A problem the user can fix: one message, no stack trace.

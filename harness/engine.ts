@@ -139,7 +139,7 @@ export function urnType(urn: string): string {
     return chain.slice(chain.lastIndexOf("$") + 1);
 }
 
-/** The name part of a URN (`...::kubeflow-pipeline-kubeflow/ml-pipeline`). */
+/** The name part of a URN (`...::kubeflow-kubeflow/ml-pipeline`). */
 export function urnName(urn: string): string {
     return urn.slice(urn.lastIndexOf("::") + 2);
 }

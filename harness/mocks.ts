@@ -68,6 +68,8 @@ export type MockOutputs = Record<string, (inputs: any, name: string) => Record<s
 
 export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly resources: Recorded[] = [];
+    /** What a StackReference reads: the outputs of the stack's last update (the program reads its own). @default none (a new stack) */
+    stackOutputs: Record<string, unknown> = {};
     constructor(
         private readonly invokes: Record<string, (args: any) => Record<string, any>> = {},
         private readonly outputs: MockOutputs = {},
@@ -75,6 +77,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
     /** Pulumi's own mock path; useMocks takes the faster one below, which records the same. */
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+        if (args.type === "pulumi:pulumi:StackReference")
+            return { id: args.inputs.name, state: { name: args.inputs.name, outputs: this.stackOutputs, secretOutputNames: [] } };
         this.resources.push({ type: args.type, name: args.name, inputs: reveal(args.inputs), provider: args.provider, secret: hasSecret(args.inputs) });
         const extra = this.outputs[args.type];
         return { id: `${args.name}-id`, state: extra ? { ...args.inputs, ...extra(reveal(args.inputs), args.name) } : args.inputs };
@@ -142,7 +146,7 @@ export function useMocks(
         config,
         Object.keys(config).filter((k) => k.endsWith(":users")),
     );
-    pulumi.runtime.setMocks(mocks, "kfstack", stack, false);
+    pulumi.runtime.setMocks(mocks, "kfstack", stack, false, "organization");
     if (pulumiPath) return mocks;
     const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): any }).getMonitor();
     monitor.registerResource = (req: any, callback: (err: any, res?: any) => void) => mocks.registerResource(monitor, req, callback);

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import { EKS_DEFAULTS, EksSettings } from "../../lib/config";
+import { KUBERNETES_PROVIDER_SETTINGS } from "../../lib/plan";
 import {
     clusterTrustPolicy,
     eksKubeconfig,
@@ -154,7 +155,7 @@ export class EksCluster extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(
             pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority, region]).apply(([n, e, ca, r]) => eksKubeconfig(n, e, ca.data ?? "", r)),
         );
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [nodes] });
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, ...KUBERNETES_PROVIDER_SETTINGS }, { parent: this, dependsOn: [nodes] });
         // Kubeflow's claims (and every notebook's volume) need a default class.
         new k8s.storage.v1.StorageClass(
             `${name}-gp3`,

@@ -1,13 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K8sObject } from "../../lib/core";
-import { objectResourceName, withAnnotations } from "../../lib/plan";
-import { KubeObject } from "../kubernetes";
+import { ObjectPlan, objectResourceName, withAnnotations } from "../../lib/plan";
+import { objectKey } from "../../lib/core";
+import { KubeObject, forUpgrade } from "../kubernetes";
 
 export interface MirrorAdmissionArgs {
     /** The policies and bindings: `planExtras(settings, prepared).admission` (`admissionObjects`). */
     readonly objects: readonly K8sObject[];
     /** Annotations for every object (`pulumiAnnotations(settings)`). @default {} */
     readonly annotations?: Readonly<Record<string, string>>;
+    /** What the upgrade does to each object besides applying it, by object key (`planUpgrade`). @default none */
+    readonly upgrade?: ReadonlyMap<string, ObjectPlan>;
 }
 
 /**
@@ -17,19 +20,21 @@ export interface MirrorAdmissionArgs {
  * (`providers` in the options).
  */
 export class MirrorAdmission extends pulumi.ComponentResource {
+    static readonly TYPE = "kfstack:enforcement:MirrorAdmission";
     public readonly policyNames: pulumi.Output<string[]>;
 
     constructor(name: string, args: MirrorAdmissionArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("kfstack:enforcement:MirrorAdmission", name, {}, opts);
+        super(MirrorAdmission.TYPE, name, {}, opts);
         const policies = new Map<string, KubeObject>();
         for (const o of args.objects) {
             const isPolicy = o.kind === "ValidatingAdmissionPolicy";
             const policy = isPolicy ? undefined : policies.get((o.spec as { policyName: string }).policyName);
             // Stacks made before one naming rule named these `<object>-policy`/`-binding`; the alias keeps them.
             const before = `${o.metadata.name}-${isPolicy ? "policy" : "binding"}`;
-            const r = new KubeObject(objectResourceName(name, o), withAnnotations(o, args.annotations ?? {}), o.apiVersion, o.kind, {
+            const { inputs, aliases } = forUpgrade(withAnnotations(o, args.annotations ?? {}), args.upgrade?.get(objectKey(o)));
+            const r = new KubeObject(objectResourceName(name, o), inputs, o.apiVersion, o.kind, {
                 parent: this,
-                aliases: [{ name: before }],
+                aliases: [...aliases, { name: before }],
                 dependsOn: policy ? [policy] : [],
             });
             if (isPolicy) policies.set(o.metadata.name, r);

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K8sObject } from "../../lib/core";
-import { appRegistration, objectResourceName } from "../../lib/plan";
-import { KubeObject } from "../kubernetes";
+import { ObjectPlan, appRegistration, objectResourceName } from "../../lib/plan";
+import { KubeObject, forUpgrade } from "../kubernetes";
 
 export interface KubeflowAppArgs {
     /** Final objects of the app (rendered, mirrored, transformed): see `preparePlatform`. */
@@ -19,6 +19,16 @@ export interface KubeflowAppArgs {
     readonly overrides?: ReadonlyMap<string, Record<string, pulumi.Input<any>>>;
     /** Annotations for every object (`pulumi.com/skipAwait`, `pulumi.com/patchForce`: see `pulumiAnnotations`). @default {} */
     readonly annotations?: Readonly<Record<string, string>>;
+    /**
+     * The prefix of the objects' resource names. The platform gives every app its own name, so
+     * an object's URN is its Kubernetes identity and it keeps its resource when it moves to
+     * another app. @default the app's name
+     */
+    readonly scope?: string;
+    /** Also answer to `objectResourceName(formerScope, o)`: the names an older kfstack gave (by app). @default none */
+    readonly formerScope?: string;
+    /** What the upgrade does to each object besides applying it, by object key (`planUpgrade`). @default none */
+    readonly upgrade?: ReadonlyMap<string, ObjectPlan>;
 }
 
 /**
@@ -32,6 +42,7 @@ export interface KubeflowAppArgs {
  * dependency edges, 7 MB of the state's 21 MB, sent and stored on every update.)
  */
 export class KubeflowApp extends pulumi.ComponentResource {
+    static readonly TYPE = "kfstack:kubeflow:App";
     /** Sorted images the app pulls. */
     public readonly images: pulumi.Output<string[]>;
     /** How many objects the app registers. */
@@ -46,16 +57,19 @@ export class KubeflowApp extends pulumi.ComponentResource {
     public readonly closing: KubeObject | undefined;
 
     constructor(name: string, args: KubeflowAppArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("kfstack:kubeflow:App", name, {}, opts);
+        super(KubeflowApp.TYPE, name, {}, opts);
         const registration = appRegistration(args.objects, args.annotations);
         const resources = new Map<string, KubeObject>();
         // Each object after every object it waits for (lib/plan decides the order), so those
         // are registered already; the provider comes through `parent`.
         for (const step of registration.steps) {
             const override = args.overrides?.get(step.key);
-            const inputs = override ? { ...step.object, ...override } : step.object;
-            const r = new KubeObject(objectResourceName(name, step.object), inputs, step.object.apiVersion, step.object.kind, {
+            const given = override ? { ...step.object, ...override } : step.object;
+            const { inputs, aliases } = forUpgrade(given, args.upgrade?.get(step.key));
+            if (args.formerScope !== undefined) aliases.push({ name: objectResourceName(args.formerScope, step.object) });
+            const r = new KubeObject(objectResourceName(args.scope ?? name, step.object), inputs, step.object.apiVersion, step.object.kind, {
                 parent: this,
+                aliases,
                 dependsOn: [...step.dependsOn.map((d) => resources.get(d) as KubeObject), ...(args.dependsOn ?? [])],
             });
             resources.set(step.key, r);

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { objectKey } from "../../lib/core";
-import { PreparedPlatform, findDexConfig, imageResourcesOf, waitGraph, withDexUsers } from "../../lib/plan";
+import { ObjectPlan, PreparedPlatform, findDexConfig, imageResourcesOf, waitGraph, withDexUsers } from "../../lib/plan";
 import { KubeflowApp } from "./app";
 
 export interface PlatformUser {
@@ -23,6 +23,13 @@ export interface KubeflowPlatformArgs {
      * applied before its images exist. @default none (the mirror is filled elsewhere)
      */
     readonly mirroredImages?: ReadonlyMap<string, pulumi.Resource>;
+    /** What the upgrade does to each object besides applying it, by object key (`planUpgrade`). @default none */
+    readonly upgrade?: ReadonlyMap<string, ObjectPlan>;
+    /**
+     * The stack was made by a kfstack that named objects by app (`<platform>-<app>-<ns>/<name>`):
+     * each object answers to that name too. @default false
+     */
+    readonly namedByApp?: boolean;
 }
 
 /**
@@ -33,6 +40,7 @@ export interface KubeflowPlatformArgs {
  * every object through `parent`.
  */
 export class KubeflowPlatform extends pulumi.ComponentResource {
+    static readonly TYPE = "kfstack:kubeflow:Platform";
     public readonly apps: ReadonlyMap<string, KubeflowApp>;
     /** App name → sha256 of its final manifests. */
     public readonly appDigests: pulumi.Output<Record<string, string>>;
@@ -42,7 +50,7 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
     public readonly done: pulumi.Resource[];
 
     constructor(name: string, args: KubeflowPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("kfstack:kubeflow:Platform", name, {}, opts);
+        super(KubeflowPlatform.TYPE, name, {}, opts);
         const apps = new Map<string, KubeflowApp>();
         const users = args.users ?? [];
         // What waiting for an app means (lib/plan): waiting for its closing object, which waits for
@@ -82,6 +90,11 @@ export class KubeflowPlatform extends pulumi.ComponentResource {
                         dependsOn: [...(graph.waitsFor.get(app.name) ?? []).flatMap(closingOf), ...imageDeps],
                         overrides,
                         annotations: args.annotations,
+                        // Resource names by Kubernetes identity, under the platform's name: an object
+                        // that moves between apps stays one resource.
+                        scope: name,
+                        formerScope: args.namedByApp ? `${name}-${app.name}` : undefined,
+                        upgrade: args.upgrade,
                     },
                     { parent: this },
                 ),

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { typeToken } from "../../lib/core";
+import { ObjectPlan } from "../../lib/plan";
 
 /**
  * One Kubernetes object of any kind, registered with the kubernetes provider; every component
@@ -12,4 +13,26 @@ export class KubeObject extends pulumi.CustomResource {
         const secret = kind === "Secret" && apiVersion === "v1" ? { additionalSecretOutputs: ["data", "stringData"] } : {};
         super(typeToken(apiVersion, kind), name, object, pulumi.mergeOptions(opts, secret));
     }
+}
+
+/** The annotation that carries a value unknown at preview (see `forUpgrade`); absent from what `up` applies. */
+export const PREVIEW_ONLY_ANNOTATION = "kfstack.io/upgrade-not-dry-run";
+
+/**
+ * An object's inputs and options for its part in an upgrade (`planUpgrade`):
+ * - moved from another component: an alias to where it was (only the parent's type chain and
+ *   the name make a URN, so a fake parent name serves);
+ * - replaced, or a custom resource of a CRD whose schema changes in the same update: at preview
+ *   one annotation's value is unknown, so the provider skips its server-side dry run (it would
+ *   dry-run the create of a replacement against the live object, or a custom resource against the
+ *   old schema, and fail the preview). `up` applies the object without it.
+ */
+export function forUpgrade<T extends Record<string, any>>(inputs: T, plan: ObjectPlan | undefined): { inputs: T; aliases: pulumi.Alias[] } {
+    const aliases: pulumi.Alias[] = plan?.from
+        ? [{ name: plan.from.name, parent: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${plan.from.chain}::kfstack` }]
+        : [];
+    if (!plan?.unknownInPreview || !pulumi.runtime.isDryRun()) return { inputs, aliases };
+    const metadata = (inputs.metadata ?? {}) as Record<string, any>;
+    const annotations = { ...(metadata.annotations ?? {}), [PREVIEW_ONLY_ANNOTATION]: pulumi.output(pulumi.unknown as unknown as string) };
+    return { inputs: { ...inputs, metadata: { ...metadata, annotations } }, aliases };
 }

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K8sObject } from "../../lib/core";
 import { StoragePlan, volumesByClaim } from "../../lib/onprem";
-import { objectResourceName, withAnnotations } from "../../lib/plan";
-import { KubeObject } from "../kubernetes";
+import { ObjectPlan, objectResourceName, withAnnotations } from "../../lib/plan";
+import { objectKey } from "../../lib/core";
+import { KubeObject, forUpgrade } from "../kubernetes";
 
 export interface OnPremStorageArgs {
     /** What to create: `planStorage(platform objects, settings.storage, mirror)`. */
@@ -11,6 +12,8 @@ export interface OnPremStorageArgs {
     readonly protect?: boolean;
     /** Annotations for every object (`pulumiAnnotations(settings)`). @default {} */
     readonly annotations?: Readonly<Record<string, string>>;
+    /** What the upgrade does to each object besides applying it, by object key (`planUpgrade`). @default none */
+    readonly upgrade?: ReadonlyMap<string, ObjectPlan>;
 }
 
 /**
@@ -19,6 +22,7 @@ export interface OnPremStorageArgs {
  * mirrored) whose class is the cluster's default. The provider comes through `parent`.
  */
 export class OnPremStorage extends pulumi.ComponentResource {
+    static readonly TYPE = "kfstack:onprem:Storage";
     /** `namespace/claim` → the PersistentVolume bound to it. */
     public readonly volumes: pulumi.Output<Record<string, string>>;
     public readonly defaultClass: pulumi.Output<string | undefined>;
@@ -26,14 +30,15 @@ export class OnPremStorage extends pulumi.ComponentResource {
     public readonly objectCount: number;
 
     constructor(name: string, args: OnPremStorageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("kfstack:onprem:Storage", name, {}, opts);
+        super(OnPremStorage.TYPE, name, {}, opts);
         const ann = args.annotations ?? {};
         const register = (o: K8sObject, extra: pulumi.CustomResourceOptions = {}): KubeObject => {
             const resourceName = objectResourceName(name, o);
             // Stacks made before one naming rule named these objects with their kind too; the
             // alias keeps them (a protected volume must never be planned as delete + create).
             const before = objectResourceName(`${name}-${o.kind}`, o);
-            return new KubeObject(resourceName, withAnnotations(o, ann), o.apiVersion, o.kind, { parent: this, aliases: [{ name: before }], ...extra });
+            const { inputs, aliases } = forUpgrade(withAnnotations(o, ann), args.upgrade?.get(objectKey(o)));
+            return new KubeObject(resourceName, inputs, o.apiVersion, o.kind, { parent: this, aliases: [...aliases, { name: before }], ...extra });
         };
         const staticClass = register(args.plan.staticClass);
         for (const pv of args.plan.volumes) register(pv, { dependsOn: [staticClass], protect: args.protect ?? true });

@@ -12,6 +12,7 @@ import { allowsEveryAction } from "../aws/eks";
 import { DYNAMIC_PROVISIONERS, VOLUME_TYPES, quantityBytes, type ClaimSetting } from "../onprem/storage";
 import { GATEWAY_SERVICE_TYPES, ISTIO_JWT_POLICIES, PULL_POLICIES, WEBHOOK_FAILURE_POLICIES } from "../plan/transforms";
 import type { ExtraApp, ProfileSetting } from "../plan/platform";
+import { DATA_NAME } from "../plan/upgrade";
 export type { ExtraApp, ProfileSetting };
 import { AnyField, Values, choice, filePath, flag, secret, shaped, text, textList, whole } from "./fields";
 import { isPlainObject } from "../core/objects";
@@ -287,6 +288,20 @@ export const SCHEMA = {
             },
         }),
         protect: flag({ doc: "on-prem: `protect` the volumes", default: true }),
+    }),
+    upgrade: section({
+        deleteData: textList({
+            doc: "data objects (claims, volumes, StatefulSets with claims, CRDs) the release no longer has that an `up` may delete, as `Kind/NAMESPACE/NAME` or `Kind/NAME`; the others are kept",
+            default: [],
+            defaultDoc: "none: every one is kept",
+            item: DATA_NAME,
+        }),
+        replaceData: textList({
+            doc: "data objects an `up` may replace (delete and create again, losing their data) when a field Kubernetes cannot change in place changes",
+            default: [],
+            defaultDoc: "none: such an update is refused",
+            item: DATA_NAME,
+        }),
     }),
     skipAwait: flag({ doc: "annotate every object `pulumi.com/skipAwait`", default: false }),
     patchForce: flag({ doc: "annotate every object `pulumi.com/patchForce`: take back fields changed with kubectl", default: true }),

@@ -48,6 +48,8 @@ export interface Settings {
     readonly transforms: TransformSettings;
     readonly users: UserSetting[];
     readonly profiles: ProfileSetting[];
+    /** Which data objects an upgrade may delete or replace (`kfstack:upgrade.*`). */
+    readonly upgrade: SectionValues<"upgrade">;
     /** Set `pulumi.com/skipAwait` on every object (clusters without a kubelet, tests). */
     readonly skipAwait: boolean;
     /**
@@ -145,10 +147,11 @@ export function parseSettings(raw: Record<string, unknown>, baseDir: string): Se
     const transforms = transformsSection(r, { cluster, storage, mirror });
     const users = r.setting("users");
     const profiles = r.setting("profiles");
+    const upgrade = r.section("upgrade");
     const skipAwait = r.setting("skipAwait");
     const patchForce = r.setting("patchForce");
     if (r.problems.length > 0 || !mirror) throw new ConfigError(r.problems);
-    return { manifests, mirror, mirrorFill, admission, storage, cluster, eks, apps, kustomize, transforms, users, profiles, skipAwait, patchForce };
+    return { manifests, mirror, mirrorFill, admission, storage, cluster, eks, apps, kustomize, transforms, users, profiles, upgrade, skipAwait, patchForce };
 }
 
 function manifestsSection(r: Reader): ManifestsSource {

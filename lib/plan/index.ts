@@ -6,3 +6,4 @@ export * from "./mirrorPlan";
 export * from "./platform";
 export * from "./diff";
 export * from "./registration";
+export * from "./upgrade";

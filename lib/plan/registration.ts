@@ -10,6 +10,14 @@ import { looseEnds, planApp, registrationOrder } from "./order";
 import { withoutDroppedEmpties } from "./transforms";
 
 /**
+ * The Kubernetes provider's settings kfstack needs, for every provider it creates: ConfigMaps
+ * and Secrets with fixed names are updated in place (the provider's default replaces them:
+ * delete, then create, and the controllers reading one see nothing in between); a generated
+ * (hash-suffixed) one gets a new name with new content, so it is still a new object.
+ */
+export const KUBERNETES_PROVIDER_SETTINGS = { enableConfigMapMutable: true, enableSecretMutable: true } as const;
+
+/**
  * The resource name of an object registered by a component named `scope`: unique per type in a
  * stack (a Pulumi URN carries the type, so the kind is not part of the name).
  */

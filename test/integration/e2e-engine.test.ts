@@ -146,16 +146,16 @@ describe("e2e: the real Pulumi engine on the dev stack (kubeflow v1.9.1)", funct
         await engine!.stack.preview({ refresh: true, onEvent, onOutput: (l) => log(l) });
         const changed = new Map(changes(steps));
         for (const name of [
-            "kubeflow-pipeline-kubeflow/ml-pipeline-ui",
-            "kubeflow-pipeline-kubeflow/pipeline-install-config",
-            "kubeflow-pipeline-kubeflow/ml-pipeline-visualizationserver",
-            "kubeflow-pipeline-kubeflow/ml-pipeline",
+            "kubeflow-kubeflow/ml-pipeline-ui",
+            "kubeflow-kubeflow/pipeline-install-config",
+            "kubeflow-kubeflow/ml-pipeline-visualizationserver",
+            "kubeflow-kubeflow/ml-pipeline",
         ]) {
             assert.ok(changed.has(name), `${name} reported (${JSON.stringify([...changed])})`);
         }
-        assert.strictEqual(changed.get("kubeflow-pipeline-kubeflow/ml-pipeline-visualizationserver"), "create", "a deleted object is created again");
+        assert.strictEqual(changed.get("kubeflow-kubeflow/ml-pipeline-visualizationserver"), "create", "a deleted object is created again");
         // A label kfstack never set is another field manager's (server-side apply): not kfstack's change to report or undo.
-        assert.ok(!changed.has("kubeflow-pipeline-kubeflow/ml-pipeline-persistenceagent"), "a label added by hand is left to its owner");
+        assert.ok(!changed.has("kubeflow-kubeflow/ml-pipeline-persistenceagent"), "a label added by hand is left to its owner");
         assert.strictEqual(changed.size, 4, JSON.stringify([...changed]));
         const up = await engine!.stack.up({ refresh: true, onOutput: (l) => log(l) });
         assert.strictEqual(up.summary.result, "succeeded");

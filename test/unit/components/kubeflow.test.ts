@@ -66,14 +66,14 @@ describe("KubeflowPlatform and KubeflowApp components", () => {
         const deps = (name: string) => registrations.find((r) => r.name === name)?.dependencies ?? [];
         // The other app is closed by its last loose end (the Namespace), which waits for the rest of it (the CRD):
         // the CR waits for that one object, and so for its CRD and its Namespace.
-        assert.deepStrictEqual(deps("kf-widgets-kubeflow"), [urn("kf-widgets-widgets.example.com")], "the closing object waits for the app's other objects");
-        assert.deepStrictEqual(deps("kf-gadget-kubeflow/w"), [urn("kf-widgets-kubeflow")], "the CR waits for the other app's closing object only");
+        assert.deepStrictEqual(deps("kf-kubeflow"), [urn("kf-widgets.example.com")], "the closing object waits for the app's other objects");
+        assert.deepStrictEqual(deps("kf-kubeflow/w"), [urn("kf-kubeflow")], "the CR waits for the other app's closing object only");
         assert.deepStrictEqual(
-            [...deps("kf-gadget-kubeflow/s")].sort(),
-            [urn("kf-widgets-kubeflow"), urn("kf-gadget-kubeflow/w")].sort(),
+            [...deps("kf-kubeflow/s")].sort(),
+            [urn("kf-kubeflow"), urn("kf-kubeflow/w")].sort(),
             "the Secret closes its app: after the CR, and like every object of the app, after the other app",
         );
-        assert.deepStrictEqual(deps("kf-widgets-widgets.example.com"), [], "the first app waits for nothing");
+        assert.deepStrictEqual(deps("kf-widgets.example.com"), [], "the first app waits for nothing");
         assert.strictEqual(platform.apps.get("widgets")?.closing, platform.apps.get("widgets")?.resources.get("v1/Namespace//kubeflow"));
         const app = platform.apps.get("gadget")!;
         assert.strictEqual(await promise(app.objectCount), 2);
@@ -97,11 +97,11 @@ describe("waiting for an app", () => {
         const urn = (name: string) => registrations.find((r) => r.name === name)?.urn as string;
         const deps = (name: string) => [...(registrations.find((r) => r.name === name)?.dependencies ?? [])].sort();
         // In app a the ConfigMaps wait for the Namespace; a2 closes the app and waits for the other loose end, a1.
-        assert.deepStrictEqual(deps("kf-a-kubeflow/a2"), [urn("kf-a-kubeflow"), urn("kf-a-kubeflow/a1")].sort());
-        assert.deepStrictEqual(deps("kf-c-kubeflow/c1"), [urn("kf-a-kubeflow/a2")], "through the empty app to a's closing object");
-        assert.deepStrictEqual(deps("kf-d-kubeflow/d1"), [urn("kf-a-kubeflow/a2")]);
+        assert.deepStrictEqual(deps("kf-kubeflow/a2"), [urn("kf-kubeflow"), urn("kf-kubeflow/a1")].sort());
+        assert.deepStrictEqual(deps("kf-kubeflow/c1"), [urn("kf-kubeflow/a2")], "through the empty app to a's closing object");
+        assert.deepStrictEqual(deps("kf-kubeflow/d1"), [urn("kf-kubeflow/a2")]);
         assert.strictEqual(platform.apps.get("empty")?.closing, undefined);
-        assert.deepStrictEqual((await Promise.all(platform.done.map((r) => promise(r.urn)))).sort(), [urn("kf-c-kubeflow/c1"), urn("kf-d-kubeflow/d1")].sort());
+        assert.deepStrictEqual((await Promise.all(platform.done.map((r) => promise(r.urn)))).sort(), [urn("kf-kubeflow/c1"), urn("kf-kubeflow/d1")].sort());
     });
 });
 
@@ -123,8 +123,8 @@ describe("KubeflowApp registration order", () => {
         await settle();
         const urn = (name: string) => registrations.find((r) => r.name === name)?.urn as string;
         const deps = (name: string) => registrations.find((r) => r.name === name)?.dependencies ?? [];
-        assert.deepStrictEqual(deps("kf-a-n/y"), [urn("kf-a-n")], "y waits for its Namespace");
-        assert.deepStrictEqual([...deps("kf-a-hook")].sort(), [urn("kf-a-x"), urn("kf-a-n/y")].sort(), "the webhook waits for both workloads");
+        assert.deepStrictEqual(deps("kf-n/y"), [urn("kf-n")], "y waits for its Namespace");
+        assert.deepStrictEqual([...deps("kf-hook")].sort(), [urn("kf-x"), urn("kf-n/y")].sort(), "the webhook waits for both workloads");
         const providerUrn = urn("k8s");
         const objects = mocks.kubernetes();
         assert.strictEqual(objects.length, 4);

@@ -151,9 +151,9 @@ describe("RegistryMirror and the platform", () => {
         assert.ok(images.every((i) => i.secret && i.inputs.auths["harbor.lab:8443"].password === "pw"));
         const urn = (name: string) => registrations.find((r) => r.name === name)?.urn as string;
         const deps = (name: string) => registrations.find((r) => r.name === name)?.dependencies ?? [];
-        assert.ok(deps("kf-one-kubeflow/one").includes(urn("mirror-quay.io/a/one:1")), "app one waits for its image");
-        assert.ok(!deps("kf-one-kubeflow/one").includes(urn("mirror-quay.io/a/two:2")), "and not for another app's");
-        assert.ok(deps("kf-two-kubeflow/two").includes(urn("mirror-quay.io/a/two:2")));
+        assert.ok(deps("kf-kubeflow/one").includes(urn("mirror-quay.io/a/one:1")), "app one waits for its image");
+        assert.ok(!deps("kf-kubeflow/one").includes(urn("mirror-quay.io/a/two:2")), "and not for another app's");
+        assert.ok(deps("kf-kubeflow/two").includes(urn("mirror-quay.io/a/two:2")));
     });
 
     it("the Docker path: pull, tag, push per image through a Docker host, credentials secret", async () => {

@@ -1,0 +1,2 @@
+export * from "./keptData";
+export * from "./stackUpgrade";
