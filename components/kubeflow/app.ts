@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { K8sObject } from "../../lib/core";
+import { K8sObject, droppedNamespaceOf, objectKey } from "../../lib/core";
 import { ObjectPlan, appRegistration, objectResourceName } from "../../lib/plan";
 import { KubeObject, forUpgrade } from "../kubernetes";
 
@@ -60,13 +60,19 @@ export class KubeflowApp extends pulumi.ComponentResource {
         super(KubeflowApp.TYPE, name, {}, opts);
         const registration = appRegistration(args.objects, args.annotations);
         const resources = new Map<string, KubeObject>();
+        const originals = new Map(args.objects.map((o) => [objectKey(o), o]));
         // Each object after every object it waits for (lib/plan decides the order), so those
         // are registered already; the provider comes through `parent`.
         for (const step of registration.steps) {
             const override = args.overrides?.get(step.key);
             const given = override ? { ...step.object, ...override } : step.object;
             const { inputs, aliases } = forUpgrade(given, args.upgrade?.get(step.key));
-            if (args.formerScope !== undefined) aliases.push({ name: objectResourceName(args.formerScope, step.object) });
+            if (args.formerScope !== undefined) {
+                // An older kfstack named a cluster-scoped object with the namespace its manifest gave it.
+                const ns = droppedNamespaceOf(originals.get(step.key) as K8sObject);
+                const named = ns ? { metadata: { ...step.object.metadata, namespace: ns } } : step.object;
+                aliases.push({ name: objectResourceName(args.formerScope, named) });
+            }
             const r = new KubeObject(objectResourceName(args.scope ?? name, step.object), inputs, step.object.apiVersion, step.object.kind, {
                 parent: this,
                 aliases,

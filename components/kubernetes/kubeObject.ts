@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { typeToken } from "../../lib/core";
-import { ObjectPlan } from "../../lib/plan";
+import { ObjectPlan, unservedVersion } from "../../lib/plan";
 
 /**
  * One Kubernetes object of any kind, registered with the kubernetes provider; every component
@@ -20,6 +20,7 @@ export const PREVIEW_ONLY_ANNOTATION = "kfstack.io/upgrade-not-dry-run";
 
 /**
  * An object's inputs and options for its part in an upgrade (`planUpgrade`):
+ * - a CRD that loses versions: they stay, not served (`unservedVersion`);
  * - moved from another component: an alias to where it was (only the parent's type chain and
  *   the name make a URN, so a fake parent name serves);
  * - replaced, or a custom resource of a CRD whose schema changes in the same update: at preview
@@ -31,6 +32,10 @@ export function forUpgrade<T extends Record<string, any>>(inputs: T, plan: Objec
     const aliases: pulumi.Alias[] = plan?.from
         ? [{ name: plan.from.name, parent: `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${plan.from.chain}::kfstack` }]
         : [];
+    if (plan?.keepVersions) {
+        const spec = (inputs.spec ?? {}) as Record<string, any>;
+        inputs = { ...inputs, spec: { ...spec, versions: [...(spec.versions ?? []), ...plan.keepVersions.map(unservedVersion)] } };
+    }
     if (!plan?.unknownInPreview || !pulumi.runtime.isDryRun()) return { inputs, aliases };
     const metadata = (inputs.metadata ?? {}) as Record<string, any>;
     const annotations = { ...(metadata.annotations ?? {}), [PREVIEW_ONLY_ANNOTATION]: pulumi.output(pulumi.unknown as unknown as string) };

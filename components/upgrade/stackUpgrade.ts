@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { K8sObject } from "../../lib/core";
+import { K8sObject, objectKey } from "../../lib/core";
 import {
     ObjectIndex,
     PreparedPlatform,
@@ -71,6 +71,10 @@ export async function planStackUpgrade(args: StackUpgradeArgs): Promise<StackUpg
     const plan = planUpgrade(previous, registered, args.settings.upgrade);
     for (const note of plan.notes) (note.includes("kept in the cluster") || note.includes("unprotects") ? pulumi.log.warn : pulumi.log.info)(note);
     checkUpgrade(plan);
-    const index = withKept(objectIndex(registered), plan.kept, { chain: KeptData.TYPE, scope: args.names.kept });
+    const withVersions = registered.map((r) => {
+        const keptVersions = plan.objects.get(objectKey(r.object))?.keepVersions;
+        return keptVersions ? { ...r, keptVersions } : r;
+    });
+    const index = withKept(objectIndex(withVersions), plan.kept, { chain: KeptData.TYPE, scope: args.names.kept });
     return { plan, index, namedByApp: !previous && digestsOutput.value !== undefined };
 }

@@ -110,3 +110,59 @@ export function stringsIn(node: unknown, at = "", out: [string, string][] = []):
     else if (isPlainObject(node)) for (const [k, x] of Object.entries(node)) stringsIn(x, at ? `${at}.${k}` : k, out);
     return out;
 }
+
+/** Built-in kinds that have no namespace, by `group/Kind` (the core group is empty). */
+const CLUSTER_SCOPED_BUILT_IN: ReadonlySet<string> = new Set([
+    "/Namespace",
+    "/Node",
+    "/PersistentVolume",
+    "/ComponentStatus",
+    "rbac.authorization.k8s.io/ClusterRole",
+    "rbac.authorization.k8s.io/ClusterRoleBinding",
+    "apiextensions.k8s.io/CustomResourceDefinition",
+    "apiregistration.k8s.io/APIService",
+    "storage.k8s.io/StorageClass",
+    "storage.k8s.io/CSIDriver",
+    "storage.k8s.io/CSINode",
+    "storage.k8s.io/VolumeAttachment",
+    "scheduling.k8s.io/PriorityClass",
+    "node.k8s.io/RuntimeClass",
+    "networking.k8s.io/IngressClass",
+    "certificates.k8s.io/CertificateSigningRequest",
+    "admissionregistration.k8s.io/ValidatingWebhookConfiguration",
+    "admissionregistration.k8s.io/MutatingWebhookConfiguration",
+    "admissionregistration.k8s.io/ValidatingAdmissionPolicy",
+    "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding",
+    "admissionregistration.k8s.io/MutatingAdmissionPolicy",
+    "admissionregistration.k8s.io/MutatingAdmissionPolicyBinding",
+    "flowcontrol.apiserver.k8s.io/FlowSchema",
+    "flowcontrol.apiserver.k8s.io/PriorityLevelConfiguration",
+]);
+
+/** The namespace a cluster-scoped object was given in its manifest, before `withServerScope` dropped it. */
+const droppedNamespaces = new WeakMap<K8sObject, string>();
+
+/**
+ * Drops the namespace from cluster-scoped objects (built-in kinds, and the kinds of the CRDs
+ * among `objects` with `scope: Cluster`), in place. kustomize's namespace transformer gives one
+ * to kinds it does not know (a cert-manager ClusterIssuer, say); the API server ignores it, so
+ * the object's identity is without it — and one release setting it while the next does not must
+ * not make the same object two.
+ */
+export function withServerScope(objects: readonly K8sObject[]): void {
+    const clusterKinds = new Set(CLUSTER_SCOPED_BUILT_IN);
+    for (const o of objects) {
+        const spec = o.spec as { group?: string; scope?: string; names?: { kind?: string } } | undefined;
+        if (o.kind === "CustomResourceDefinition" && spec?.scope === "Cluster" && spec.group && spec.names?.kind) clusterKinds.add(`${spec.group}/${spec.names.kind}`);
+    }
+    for (const o of objects) {
+        if (o.metadata.namespace === undefined || !clusterKinds.has(groupKind(o.apiVersion, o.kind))) continue;
+        droppedNamespaces.set(o, o.metadata.namespace);
+        delete o.metadata.namespace;
+    }
+}
+
+/** The namespace `withServerScope` dropped from the object, if any (older kfstacks named its resource with it). */
+export function droppedNamespaceOf(o: K8sObject): string | undefined {
+    return droppedNamespaces.get(o);
+}

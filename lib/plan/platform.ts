@@ -5,7 +5,7 @@
  * `render` writes exactly what `pulumi up` applies.
  */
 import * as crypto from "crypto";
-import { K8sObject, objectKey, isK8sObject } from "../core/objects";
+import { K8sObject, objectKey, isK8sObject, withServerScope } from "../core/objects";
 import { ConfigError } from "../core/errors";
 import { configKey } from "../core/configKeys";
 import { readExample, AppSpec, manifestsDir, ManifestsSource } from "../source";
@@ -151,6 +151,7 @@ export async function preparePlatform(settings: PlatformInput): Promise<Prepared
         return { name: s.name, objects, cached: texts[i].cached, path: s.path, sourceImages: imageList(rewritten.findings) };
     });
     if (settings.profiles.length > 0) facts.push({ name: PROFILES_APP, objects: profileObjects(settings), cached: true, sourceImages: [] });
+    withServerScope(facts.flatMap((f) => f.objects));
     const transforms = applyTransforms(
         facts.flatMap((f) => f.objects),
         settings.transforms,

@@ -7,7 +7,7 @@ import { InputError } from "../core/errors";
 import { K8sObject, objectKey } from "../core/objects";
 import { parseReference } from "../images/reference";
 import { looseEnds, planApp, registrationOrder } from "./order";
-import { withoutDroppedEmpties } from "./transforms";
+import { withoutDroppedEmpties, withoutInjectedCaBundles } from "./transforms";
 
 /**
  * The Kubernetes provider's settings kfstack needs, for every provider it creates: ConfigMaps
@@ -66,7 +66,7 @@ export function appRegistration(objects: readonly K8sObject[], annotations: Read
         const key = objectKey(o);
         return {
             key,
-            object: withAnnotations(withoutDroppedEmpties(o), annotations),
+            object: withAnnotations(withoutInjectedCaBundles(withoutDroppedEmpties(o)), annotations),
             dependsOn: [...(plan.get(key) ?? []), ...(o === closing ? otherEnds : [])],
         };
     });

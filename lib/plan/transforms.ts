@@ -278,3 +278,37 @@ export function withoutDroppedEmpties(o: K8sObject): K8sObject {
     for (const f of fields) delete copy[f];
     return copy;
 }
+
+/** The annotations by which cert-manager's cainjector fills an object's CA bundles. */
+const CA_INJECTION = ["cert-manager.io/inject-ca-from", "cert-manager.io/inject-ca-from-secret", "cert-manager.io/inject-apiserver-ca"];
+
+/**
+ * A copy of the object without the CA bundles cert-manager's cainjector fills (the object
+ * itself when it has none to drop). Manifests carry a placeholder there (`Cg==`, a newline):
+ * applied with kfstack's forced server-side apply it would take the field back from the
+ * injector on every `up`, leaving conversion and admission webhooks with no CA until the
+ * injector writes it again; and the API server refuses the placeholder in an update that
+ * turns a CRD's webhook conversion on (an upgrade or a rollback across such a change).
+ * The injector owns the field; kfstack leaves it out.
+ */
+export function withoutInjectedCaBundles(o: K8sObject): K8sObject {
+    const annotations = (o.metadata.annotations ?? {}) as Record<string, unknown>;
+    if (!CA_INJECTION.some((a) => annotations[a] !== undefined)) return o;
+    const drop = (clientConfig: unknown) => {
+        if (!clientConfig || typeof clientConfig !== "object" || !("caBundle" in clientConfig)) return clientConfig;
+        // eslint-disable-next-line @typescript-eslint/no-unused-vars
+        const { caBundle, ...rest } = clientConfig as Record<string, unknown>;
+        return rest;
+    };
+    const x = o as Record<string, any>;
+    if (o.kind === "CustomResourceDefinition" && x.spec?.conversion?.webhook?.clientConfig?.caBundle !== undefined) {
+        const webhook = { ...x.spec.conversion.webhook, clientConfig: drop(x.spec.conversion.webhook.clientConfig) };
+        return { ...o, spec: { ...x.spec, conversion: { ...x.spec.conversion, webhook } } };
+    }
+    if ((o.kind === "ValidatingWebhookConfiguration" || o.kind === "MutatingWebhookConfiguration") && Array.isArray(x.webhooks)) {
+        if (!x.webhooks.some((w: any) => w?.clientConfig?.caBundle !== undefined)) return o;
+        return { ...o, webhooks: x.webhooks.map((w: any) => ({ ...w, clientConfig: drop(w?.clientConfig) })) };
+    }
+    if (o.kind === "APIService" && x.spec?.caBundle !== undefined) return { ...o, spec: drop(x.spec) as Record<string, unknown> };
+    return o;
+}

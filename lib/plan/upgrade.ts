@@ -22,7 +22,7 @@
 import * as crypto from "crypto";
 import { configKey } from "../core/configKeys";
 import { InputError } from "../core/errors";
-import { K8sObject, isPlainObject, objectKey } from "../core/objects";
+import { K8sObject, groupKind, isPlainObject, objectKey } from "../core/objects";
 import { deepEqual } from "../core/text";
 import { changedPaths } from "./diff";
 
@@ -118,9 +118,17 @@ export function crdTarget(o: K8sObject): string | undefined {
     return o.kind === "CustomResourceDefinition" && spec?.group && spec.names?.kind ? `${spec.group}/${spec.names.kind}` : undefined;
 }
 
-/** The group and kind of an object (`kubeflow.org/Notebook`; `/ConfigMap` for the core group). */
-export function groupKind(o: { readonly apiVersion: string; readonly kind: string }): string {
-    return `${o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : ""}/${o.kind}`;
+function versionNames(crd: K8sObject): string[] {
+    return ((crd.spec as { versions?: { name?: string }[] })?.versions ?? []).map((v) => v.name ?? "");
+}
+
+/**
+ * A CRD version the release drops, kept in the CRD not served: objects may be stored in it, and
+ * the API server refuses a CRD whose `status.storedVersions` names a version `spec.versions`
+ * lacks until they are migrated. The schema keeps whatever is stored.
+ */
+export function unservedVersion(name: string): Record<string, unknown> {
+    return { name, served: false, storage: false, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } };
 }
 
 function digest(v: unknown): string {
@@ -153,6 +161,8 @@ export interface IndexEntry {
     readonly d?: string;
     /** For a CRD: the group/kind it defines and a digest of its versions' schemas. */
     readonly s?: [string, string];
+    /** For a CRD: the versions it was registered with (those of the release and any kept unserved). */
+    readonly v?: string[];
     /** Registered `protect`ed (a volume): the engine refuses to delete it until an `up` unprotects it. */
     readonly p?: true;
 }
@@ -169,6 +179,8 @@ export interface ObjectIndex {
 /** One registered object, as the index records it. */
 export interface Registered {
     readonly object: K8sObject;
+    /** For a CRD: versions registered besides the release's (kept unserved: `ObjectPlan.keepVersions`). */
+    readonly keptVersions?: readonly string[];
     readonly owner: Owner;
     readonly app?: string;
     readonly protect?: boolean;
@@ -193,7 +205,12 @@ export function objectIndex(registered: readonly Registered[]): ObjectIndex {
             h: digest(r.object),
             ...(i ? { i } : {}),
             ...(holds ? { d: holds } : {}),
-            ...(target ? { s: [target, digest((r.object.spec as { versions?: unknown }).versions ?? null)] as [string, string] } : {}),
+            ...(target
+                ? {
+                      s: [target, digest((r.object.spec as { versions?: unknown }).versions ?? null)] as [string, string],
+                      v: [...versionNames(r.object), ...(r.keptVersions ?? [])],
+                  }
+                : {}),
             ...(r.protect ? { p: true as const } : {}),
         };
     }
@@ -234,6 +251,8 @@ export function keyIdentity(key: string): { apiVersion: string; kind: string; na
 export interface ObjectPlan {
     /** Where the object was registered before (another owner): its alias. */
     readonly from?: { readonly chain: string; readonly name: string };
+    /** For a CRD: versions it had that the release drops, kept not served (`unservedVersion`). */
+    readonly keepVersions?: readonly string[];
     /** Applied without the provider's preview dry run (a replacement, a CR of a changing CRD). */
     readonly unknownInPreview?: boolean;
 }
@@ -303,7 +322,7 @@ export function planUpgrade(previous: ObjectIndex | undefined, now: readonly Reg
         const key = objectKey(r.object);
         const before = previous.objects[key];
         const e = nowIndex.objects[key];
-        const plan: { from?: { chain: string; name: string }; unknownInPreview?: boolean } = {};
+        const plan: { from?: { chain: string; name: string }; unknownInPreview?: boolean; keepVersions?: string[] } = {};
         const name = dataName(r.object);
         const what = name ?? describe(key);
         if (before) {
@@ -328,14 +347,23 @@ export function planUpgrade(previous: ObjectIndex | undefined, now: readonly Reg
                 plan.unknownInPreview = true;
             }
         }
-        const schema = changedSchemas.get(groupKind(r.object));
+        const schema = changedSchemas.get(groupKind(r.object.apiVersion, r.object.kind));
         if (schema && (!before || before.h !== e.h)) {
             const refused = schemaProblems(r.object, schema);
             for (const p of refused) problems.push(`${describe(key)}: ${p} in the new schema of CustomResourceDefinition ${schema.metadata.name}`);
             plan.unknownInPreview = true;
             notes.push(`${describe(key)}: checked against the new schema of CustomResourceDefinition ${schema.metadata.name}, applied after it`);
         }
-        if (plan.from || plan.unknownInPreview) objects.set(key, plan);
+        if (before?.v && e.v) {
+            const dropped = before.v.filter((v) => !e.v!.includes(v));
+            if (dropped.length > 0) {
+                plan.keepVersions = dropped;
+                notes.push(
+                    `${describe(key)}: version(s) ${dropped.join(", ")} dropped by the release kept, not served (objects may be stored in them; Kubernetes refuses to drop a stored version until they are migrated)`,
+                );
+            }
+        }
+        if (plan.from || plan.unknownInPreview || plan.keepVersions) objects.set(key, plan);
     }
     for (const [key, before] of Object.entries(previous.objects)) {
         if (nowIndex.objects[key] || !before.d) continue;

@@ -3,7 +3,7 @@
  * kubeflow/manifests v1.9.1 tree rendered by real kustomize.
  */
 import * as assert from "assert";
-import { withoutDroppedEmpties } from "../../lib/plan";
+import { withoutDroppedEmpties, withoutInjectedCaBundles } from "../../lib/plan";
 import * as fs from "fs";
 import * as path from "path";
 import * as jsyaml from "js-yaml";
@@ -18,7 +18,7 @@ import { parseMirror } from "../../lib/rewrite";
 import { walkObject } from "../../lib/images";
 import { mirrorOnlyViolations } from "../../lib/check";
 import { typeToken } from "../../lib/core";
-import { groupKind, objectKey, K8sObject } from "../../lib/core";
+import { groupKind, objectKey, K8sObject, withServerScope } from "../../lib/core";
 import { parseSettings, kfstackConfig } from "../../lib/config";
 import { planStorage } from "../../lib/onprem";
 
@@ -68,7 +68,10 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
         const example = spawnSync("kubectl", ["kustomize", path.join(TREE_191, "example")], { encoding: "utf8", maxBuffer: 64 << 20 });
         assert.strictEqual(example.status, 0, example.stderr);
         const rewritten = rewriteStream(example.stdout, "example", mirror).text;
-        for (const d of jsyaml.loadAll(rewritten) as Obj[]) if (d) expected.set(id(d), d);
+        // Identities as the API server has them: no namespace on cluster-scoped objects (withServerScope, unit-tested).
+        const docs = (jsyaml.loadAll(rewritten) as Obj[]).filter(Boolean);
+        withServerScope(docs as K8sObject[]);
+        for (const d of docs) expected.set(id(d), d);
         mocks = useMocks(devConfig({ "kfstack:kustomize": { cacheDir: tempDir("cache") } }));
         registrations = recordRegistrations();
         const program = require("../../index") as () => Promise<Record<string, unknown>>;
@@ -175,8 +178,9 @@ describe("the Pulumi program, dev stack, under mocks (kubeflow v1.9.1)", functio
             knativeSkipTagResolving: 0,
         };
         for (const [key, written] of expected) {
-            // Empty fields the API server drops are not registered (withoutDroppedEmpties, unit-tested).
-            const want = withoutDroppedEmpties(written as K8sObject) as Obj;
+            // Empty fields the API server drops are not registered (withoutDroppedEmpties, unit-tested), nor
+            // the CA bundles cert-manager's cainjector fills (withoutInjectedCaBundles, unit-tested).
+            const want = withoutInjectedCaBundles(withoutDroppedEmpties(written as K8sObject)) as Obj;
             const registered = objects.get(key)?.inputs as Obj;
             // kfstack:patchForce (default on): every object, and nothing else about it changes.
             const all = (registered.metadata.annotations ?? {}) as Record<string, string>;

@@ -10,7 +10,7 @@ import { RENDERED_191, TREE_191 } from "../../harness/paths";
 import { rewriteStream } from "../../lib/rewrite";
 import { inventoryOf } from "../../lib/images";
 import { parseMirror } from "../../lib/rewrite";
-import { objectKey, K8sObject } from "../../lib/core";
+import { objectKey, K8sObject, withServerScope } from "../../lib/core";
 
 const MIRROR = "registry.local:5000/kf";
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
@@ -82,7 +82,10 @@ describe("kfstack render (kubeflow v1.9.1, real kustomize)", function () {
         }
         const expected = new Map<string, Obj>();
         const rewritten = rewriteStream(fs.readFileSync(RENDERED_191, "utf8"), "example", parseMirror(MIRROR)).text;
-        for (const d of jsyaml.loadAll(rewritten) as Obj[]) if (d) expected.set(id(d), d);
+        // Identities as the API server has them: no namespace on cluster-scoped objects (withServerScope).
+        const docs = (jsyaml.loadAll(rewritten) as Obj[]).filter(Boolean);
+        withServerScope(docs as unknown as K8sObject[]);
+        for (const d of docs) expected.set(id(d), d);
         // Knative must not resolve tags against the mirror (transforms.knativeSkipTagResolving, on by default).
         const deployment = expected.get("v1/ConfigMap/knative-serving/config-deployment") as Obj & { data: Record<string, string> };
         deployment.data["registries-skipping-tag-resolving"] = `kind.local,ko.local,dev.local,${parseMirror(MIRROR).host}`;
