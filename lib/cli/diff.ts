@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { InputError, UsageError } from "../core/errors";
 import { parseSettings } from "../config";
-import { diffPlatforms, formatDiff, preparePlatform } from "../plan";
+import { diffPlatforms, formatDiff, formatMarks, objectMarks, preparePlatform } from "../plan";
 import { Outcome, Parsed } from "./args";
 
 /** Without --mirror, the objects are compared as rewritten to this placeholder (images compare by source). */
@@ -33,7 +33,9 @@ export async function diffCommand(p: Parsed, live: { progress: (l: string) => vo
     live.progress(`kfstack diff: rendering ${newDir}`);
     const newP = await preparePlatform(newS);
     const d = diffPlatforms(oldP, newP);
-    const stdout = p.switches.has("--json") ? JSON.stringify(d, null, 2) + "\n" : formatDiff(d);
+    // Per object: in place, replaced (the field), deleted, moved between apps, data at risk.
+    const objects = objectMarks(oldP.apps, newP.apps);
+    const stdout = p.switches.has("--json") ? JSON.stringify({ ...d, objects }, null, 2) + "\n" : formatDiff(d) + formatMarks(objects);
     const changedApps = Object.values(d.apps).filter((a) => a.status !== "same").length;
     return { stdout, stderr: `kfstack diff: ${changedApps} app(s) changed; ${d.images.added.length} image(s) to mirror before the upgrade\n`, code: 0 };
 }

@@ -153,7 +153,8 @@ export function withServerScope(objects: readonly K8sObject[]): void {
     const clusterKinds = new Set(CLUSTER_SCOPED_BUILT_IN);
     for (const o of objects) {
         const spec = o.spec as { group?: string; scope?: string; names?: { kind?: string } } | undefined;
-        if (o.kind === "CustomResourceDefinition" && spec?.scope === "Cluster" && spec.group && spec.names?.kind) clusterKinds.add(`${spec.group}/${spec.names.kind}`);
+        if (o.kind === "CustomResourceDefinition" && spec?.scope === "Cluster" && spec.group && spec.names?.kind)
+            clusterKinds.add(`${spec.group}/${spec.names.kind}`);
     }
     for (const o of objects) {
         if (o.metadata.namespace === undefined || !clusterKinds.has(groupKind(o.apiVersion, o.kind))) continue;

@@ -472,3 +472,86 @@ export function schemaProblems(cr: K8sObject, crd: K8sObject): string[] {
     }
     return out;
 }
+
+/** What an upgrade does to one object, as `kfstack diff` marks it. */
+export interface ObjectMark {
+    /** `apiVersion/Kind/namespace/name`. */
+    readonly object: string;
+    /**
+     * `updated`: changed in place; `replaced`: deleted and created under its own name (`fields`);
+     * `deleted`; `kept`: a data object the new release lacks, kept unless allowed (`holds`);
+     * `data-replaced`: a data object whose replacement is refused unless allowed; `created`.
+     */
+    readonly mark: "created" | "updated" | "replaced" | "deleted" | "kept" | "data-replaced" | "same";
+    /** Moved between apps (`from` → `to`): the same resource. */
+    readonly moved?: { readonly from: string; readonly to: string };
+    readonly fields?: string[];
+    /** For data objects: what deleting or replacing it loses, and its name in `kfstack:upgrade.*`. */
+    readonly data?: { readonly name: string; readonly holds: string };
+}
+
+/** Per object, what the upgrade from `oldApps` to `newApps` does (objects neither changed nor moved left out). */
+export function objectMarks(
+    oldApps: readonly { name: string; objects: readonly K8sObject[] }[],
+    newApps: readonly { name: string; objects: readonly K8sObject[] }[],
+): ObjectMark[] {
+    const index = (apps: typeof oldApps) => new Map(apps.flatMap((a) => a.objects.map((o) => [objectKey(o), { o, app: a.name }] as const)));
+    const before = index(oldApps);
+    const after = index(newApps);
+    const marks: ObjectMark[] = [];
+    const data = (o: K8sObject) => {
+        const name = dataName(o);
+        return name ? { data: { name, holds: DATA_KINDS[o.kind].holds(o) as string } } : {};
+    };
+    for (const [key, b] of before) {
+        const a = after.get(key);
+        if (!a) {
+            marks.push({ object: key, mark: dataName(b.o) ? "kept" : "deleted", ...data(b.o) });
+            continue;
+        }
+        const moved = a.app !== b.app ? { moved: { from: b.app, to: a.app } } : {};
+        if (deepEqual(a.o, b.o)) {
+            if (a.app !== b.app) marks.push({ object: key, mark: "same", ...moved });
+            continue;
+        }
+        const ib = immutableFields(b.o);
+        const ia = immutableFields(a.o);
+        if (ib && ia && !deepEqual(ib, ia)) {
+            const fields = changedPaths(ib, ia).map((p) => p.replace(/^"([^"]+)"/, "$1"));
+            marks.push({ object: key, mark: dataName(a.o) ? "data-replaced" : "replaced", fields, ...moved, ...data(a.o) });
+        } else marks.push({ object: key, mark: "updated", fields: changedPaths(b.o, a.o), ...moved });
+    }
+    for (const key of after.keys()) if (!before.has(key)) marks.push({ object: key, mark: "created" });
+    return marks.sort((x, y) => x.object.localeCompare(y.object));
+}
+
+const MARK_TEXT: Record<ObjectMark["mark"], string> = {
+    created: "created",
+    updated: "updated in place",
+    replaced: "replaced",
+    deleted: "deleted",
+    kept: "DATA: kept (not in the new release)",
+    "data-replaced": "DATA: replacement refused",
+    same: "unchanged",
+};
+
+/** The marks as text: one line per object that is not merely created or updated, then the counts. */
+export function formatMarks(marks: readonly ObjectMark[]): string {
+    const lines: string[] = ["objects:"];
+    for (const m of marks) {
+        if (m.mark === "created" || (m.mark === "updated" && !m.moved)) continue;
+        const id = keyIdentity(m.object);
+        let line = `  ${MARK_TEXT[m.mark]}: ${id.kind} ${id.namespace ? id.namespace + "/" : ""}${id.name}`;
+        if (m.moved) line += ` (moved from app ${m.moved.from} to app ${m.moved.to})`;
+        if (m.mark === "replaced" || m.mark === "data-replaced") line += ` — ${m.fields?.join(", ")} cannot change in place`;
+        if (m.data && m.mark === "kept") line += ` — holds ${m.data.holds}; delete with ${configKey("upgrade", "deleteData")}: ${m.data.name}`;
+        if (m.data && m.mark === "data-replaced") line += ` — would lose ${m.data.holds}; allow with ${configKey("upgrade", "replaceData")}: ${m.data.name}`;
+        lines.push(line);
+    }
+    const count = (k: ObjectMark["mark"]) => marks.filter((m) => m.mark === k).length;
+    lines.push(
+        `  ${count("created")} created, ${count("updated")} updated in place, ${count("replaced")} replaced, ${count("deleted")} deleted, ` +
+            `${marks.filter((m) => m.moved).length} moved between apps, ${count("kept") + count("data-replaced")} with data at risk`,
+    );
+    return lines.join("\n") + "\n";
+}

@@ -135,7 +135,10 @@ describe("e2e: upgrades in place on the real engine (kubeflow v1.8.0 → v1.9.1 
         const ops = changes(preview);
         const created = new Set(ops.filter(([, op]) => op === "create").map(([n]) => n));
         const deleted = ops.filter(([, op]) => op === "delete").map(([n]) => n);
-        assert.deepStrictEqual(deleted.filter((n) => created.has(n)), []);
+        assert.deepStrictEqual(
+            deleted.filter((n) => created.has(n)),
+            [],
+        );
     });
 
     it("rolls back to v1.8.0 in one up, with a clean preview after", async () => {
