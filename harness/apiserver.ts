@@ -26,6 +26,13 @@ export interface ClusterOptions {
      * @default false
      */
     readonly controllers?: boolean;
+    /**
+     * With `controllers`, the workload controllers too (Deployment, ReplicaSet, StatefulSet,
+     * DaemonSet, Job, and the service-account controller their pods need): a Deployment's status
+     * then says when it is available (one with no replicas at once), as the provider's await reads it.
+     * @default false
+     */
+    readonly workloads?: boolean;
 }
 
 export interface Cluster {
@@ -175,7 +182,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
                 `--kubeconfig=${kubeconfig}`,
                 // The PVC/PV protection controllers remove the finalizers the API server adds to claims and volumes.
                 // persistentvolume-binder: claims bind to the volumes pre-bound to them (the node test).
-                "--controllers=garbagecollector,namespace,pvc-protection,pv-protection,persistentvolume-binder",
+                `--controllers=garbagecollector,namespace,pvc-protection,pv-protection,persistentvolume-binder${options.workloads ? ",deployment,replicaset,statefulset,daemonset,job,serviceaccount" : ""}`,
                 "--leader-elect=false",
                 // No serving endpoint: nothing scrapes it here.
                 "--secure-port=0",

@@ -147,3 +147,200 @@ describe("e2e: upgrades in place on the real engine (kubeflow v1.8.0 → v1.9.1 
         assert.deepStrictEqual(oldObjects.filter((o) => !isLive(live, o)).map(objectKey), [], "every v1.8.0 object live again");
     });
 });
+
+/** Writes a kustomize app folder: its objects, one file. */
+function writeApp(dir: string, objects: Record<string, unknown>[]): string {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "objects.yaml"), objects.map((o) => JSON.stringify(o)).join("\n---\n") + "\n");
+    fs.writeFileSync(path.join(dir, "kustomization.yaml"), "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - objects.yaml\n");
+    return dir;
+}
+
+describe("e2e: an edited release on the real engine (a move, an immutable selector, a CRD field, a storage swap)", function () {
+    this.timeout(20 * 60 * 1000);
+    let cluster: Cluster | undefined;
+    let engine: Engine | undefined;
+    let dir = "";
+    const log = (line: string) => fs.appendFileSync(path.join(os.tmpdir(), "kfstack-e2e-upgrade.log"), line);
+    const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } };
+    const moved = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "moved", namespace: "demo" }, data: { a: "1" } };
+    const deployment = (app: string) => ({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "ctl", namespace: "demo" },
+        spec: {
+            // No pods to wait for: the stack awaits objects as people's stacks do (no kfstack:skipAwait).
+            replicas: 0,
+            selector: { matchLabels: { app } },
+            template: { metadata: { labels: { app } }, spec: { containers: [{ name: "c", image: "registry.local:5000/kubeflow/ctl:1" }] } },
+        },
+    });
+    const binding = (role: string) => ({
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: "demo-ctl" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+        subjects: [{ kind: "ServiceAccount", name: "default", namespace: "demo" }],
+    });
+    const crd = (fields: Record<string, unknown>) => ({
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: "widgets.example.com" },
+        spec: {
+            group: "example.com",
+            scope: "Namespaced",
+            names: { kind: "Widget", plural: "widgets", singular: "widget", listKind: "WidgetList" },
+            versions: [
+                {
+                    name: "v1",
+                    served: true,
+                    storage: true,
+                    schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: fields } } } },
+                },
+            ],
+        },
+    });
+    const widget = (spec: Record<string, unknown>) => ({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w", namespace: "demo" }, spec });
+    const claim = (name: string, mode = "ReadWriteOnce") => ({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name, namespace: "demo" },
+        spec: { accessModes: [mode], resources: { requests: { storage: "1Gi" } } },
+    });
+
+    /**
+     * The stack config of one version of the edited release: its edited apps on v1.9.1, awaited as
+     * people's stacks are (no kfstack:skipAwait: the provider waits for a replaced object to be
+     * gone before it creates it again), nothing that needs a pod to be ready.
+     */
+    const version = (v: "a" | "b" | "refused" | "c") => {
+        const one =
+            v === "a"
+                ? [ns, moved, deployment("a"), binding("view"), crd({ size: { type: "integer" } }), widget({ size: 1 })]
+                : [ns, deployment("b"), binding("edit"), crd({ size: { type: "integer" }, color: { type: "string" } }), widget({ size: 2, color: "red" })];
+        const apps = [
+            { name: "one", path: writeApp(path.join(dir, v, "one"), one), after: [] },
+            { name: "two", path: writeApp(path.join(dir, v, "two"), v === "a" ? [] : [moved]), after: ["one"] },
+            v === "a"
+                ? { name: "store-a", path: writeApp(path.join(dir, v, "store-a"), [claim("data-a")]), after: ["one"] }
+                : {
+                      name: "store-b",
+                      path: writeApp(path.join(dir, v, "store-b"), [claim("data-b", v === "refused" ? "ReadWriteMany" : "ReadWriteOnce")]),
+                      after: ["one"],
+                  },
+        ];
+        const storage = JSON.parse(nodelessDevConfig()["kfstack:storage"]);
+        return configFor(NEW, {
+            "kfstack:apps": { enabled: apps.map((a) => a.name), extra: apps },
+            "kfstack:skipAwait": false,
+            "kfstack:storage": { ...storage, dynamic: "none" },
+            "kfstack:profiles": [],
+            "kfstack:users": [],
+            ...(v === "c" ? { "kfstack:upgrade": { deleteData: ["PersistentVolumeClaim/demo/data-a", "PersistentVolume/kfstack-demo-data-a"] } } : {}),
+        });
+    };
+
+    before(async function () {
+        needShared(this);
+        if (!enginePresent() || !clusterBinariesPresent(true)) {
+            if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error("the engine pieces are not in .engine/bin: run scripts/build-engine.sh");
+            this.skip();
+        }
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-edited-"));
+        cluster = await startCluster({ controllers: true, workloads: true });
+        engine = await startEngine({ cluster, stackName: "edited", program: kfstack, config: engineConfig(version("a")) });
+    });
+
+    after(async () => {
+        if (engine) await engine.stack.destroy().catch(() => undefined);
+        await engine?.stop();
+        await cluster?.stop();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    const uid = (kind: string, name: string, namespace?: string) =>
+        cluster!.kubectl(["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "jsonpath={.metadata.uid}"]).stdout;
+    const cleanPreview = async () => {
+        const after = recordSteps();
+        await engine!.stack.preview({ onEvent: after.onEvent, onOutput: log });
+        assert.deepStrictEqual(changes(after.steps), [], "a clean preview after the up");
+    };
+
+    it("installs the first version", async () => {
+        const up = await engine!.stack.up({ onOutput: log });
+        assert.strictEqual(up.summary.result, "succeeded");
+        await cleanPreview();
+    });
+
+    it("upgrades in one up: the move is one resource, the selector and roleRef replaced under their own names with the field, the CRD's new field used at once, the old claim and volume kept and named", async () => {
+        const before = {
+            moved: uid("configmap", "moved", "demo"),
+            claim: uid("pvc", "data-a", "demo"),
+            volume: uid("pv", "kfstack-demo-data-a"),
+            ctl: uid("deployment", "ctl", "demo"),
+        };
+        assert.ok(
+            Object.values(before).every((u) => u.length === 36),
+            JSON.stringify(before),
+        );
+        await engine!.stack.setAllConfig(engineConfig(version("b")));
+        const preview = recordSteps();
+        const text: string[] = [];
+        await engine!.stack.preview({ onEvent: preview.onEvent, onOutput: (l) => (text.push(l), log(l)) });
+        const shown = text.join("");
+        const ops = new Map(changes(preview.steps));
+        const replaced = ["replace", "create-replacement", "delete-replaced"];
+        assert.ok(replaced.includes(ops.get("kubeflow-demo/ctl") ?? ""), `Deployment: ${ops.get("kubeflow-demo/ctl")}`);
+        assert.ok(replaced.includes(ops.get("kubeflow-demo-ctl") ?? ""), `ClusterRoleBinding: ${ops.get("kubeflow-demo-ctl")}`);
+        assert.ok(!ops.has("kubeflow-demo/moved"), `the moved ConfigMap is unchanged: ${ops.get("kubeflow-demo/moved")}`);
+        assert.match(shown, /Deployment demo\/ctl: replaced under its own name \(spec\.selector\.matchLabels\.app cannot change in place\)/);
+        assert.match(shown, /ClusterRoleBinding demo-ctl: replaced under its own name \(roleRef\.name cannot change in place\)/);
+        assert.match(shown, /ConfigMap demo\/moved: moved from app one to app two/);
+        assert.match(shown, /Widget demo\/w: checked against the new schema of CustomResourceDefinition widgets\.example\.com/);
+        assert.match(shown, /PersistentVolumeClaim\/demo\/data-a: not in this release; kept in the cluster with its volume's data \(1Gi\)/);
+        assert.match(shown, /PersistentVolume\/kfstack-demo-data-a: not in this release; kept in the cluster/);
+        assert.ok(!/retrying with name/.test(shown), "no replacement under a generated name");
+        const up = await engine!.stack.up({ onOutput: log });
+        assert.strictEqual(up.summary.result, "succeeded");
+        assert.equal(uid("configmap", "moved", "demo"), before.moved, "the moved object was never deleted");
+        assert.equal(uid("pvc", "data-a", "demo"), before.claim, "the old claim is kept");
+        assert.equal(uid("pv", "kfstack-demo-data-a"), before.volume, "its volume is kept");
+        assert.notEqual(uid("deployment", "ctl", "demo"), before.ctl, "the Deployment was replaced");
+        assert.equal(
+            cluster!.kubectl(["get", "deployments", "-n", "demo", "-o", "name"]).stdout.trim(),
+            "deployment.apps/ctl",
+            "under its own name, one of it",
+        );
+        assert.equal(cluster!.kubectl(["get", "deployment", "ctl", "-n", "demo", "-o", "jsonpath={.spec.selector.matchLabels.app}"]).stdout, "b");
+        assert.equal(cluster!.kubectl(["get", "clusterrolebinding", "demo-ctl", "-o", "jsonpath={.roleRef.name}"]).stdout, "edit");
+        assert.equal(cluster!.kubectl(["get", "widget", "w", "-n", "demo", "-o", "jsonpath={.spec.color}"]).stdout, "red");
+        assert.ok(uid("pvc", "data-b", "demo").length === 36, "the new claim");
+        assert.deepEqual([...((up.outputs.keptData?.value ?? []) as string[])].sort(), [
+            "PersistentVolume/kfstack-demo-data-a",
+            "PersistentVolumeClaim/demo/data-a",
+        ]);
+        await cleanPreview();
+    });
+
+    it("refuses, at preview, a change that would replace a claim, naming it and the setting that allows it", async () => {
+        await engine!.stack.setAllConfig(engineConfig(version("refused")));
+        const text: string[] = [];
+        await assert.rejects(engine!.stack.preview({ onOutput: (l) => (text.push(l), log(l)) }));
+        assert.match(
+            text.join(""),
+            /PersistentVolumeClaim\/demo\/data-b would be replaced \(spec\.accessModes\[0\] cannot change in place\), losing its volume's data \(1Gi\); keep the field as it is, or add "PersistentVolumeClaim\/demo\/data-b" to kfstack:upgrade\.replaceData/,
+        );
+    });
+
+    it("deletes the kept claim and volume when kfstack:upgrade.deleteData names them", async () => {
+        await engine!.stack.setAllConfig(engineConfig(version("c")));
+        const up = await engine!.stack.up({ onOutput: log });
+        assert.strictEqual(up.summary.result, "succeeded");
+        assert.equal(up.outputs.keptData, undefined, "nothing kept any more");
+        // The claim goes at once; its volume once the claim's protection finalizer lets the controller release it.
+        assert.equal(cluster!.kubectl(["get", "pvc", "data-a", "-n", "demo"]).status, 1);
+        assert.equal(cluster!.kubectl(["get", "pv", "kfstack-demo-data-a"]).status, 1);
+        await cleanPreview();
+    });
+});
