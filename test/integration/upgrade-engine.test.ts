@@ -8,6 +8,7 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { startCluster, clusterBinariesPresent, Cluster } from "../../harness/apiserver";
@@ -201,6 +202,7 @@ describe("e2e: an edited release on the real engine (a move, an immutable select
             ],
         },
     });
+    const serviceAccount = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "worker", namespace: "demo" } };
     const widget = (spec: Record<string, unknown>) => ({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w", namespace: "demo" }, spec });
     const claim = (name: string, mode = "ReadWriteOnce") => ({
         apiVersion: "v1",
@@ -214,14 +216,25 @@ describe("e2e: an edited release on the real engine (a move, an immutable select
      * people's stacks are (no kfstack:skipAwait: the provider waits for a replaced object to be
      * gone before it creates it again), nothing that needs a pod to be ready.
      */
-    const version = (v: "a" | "b" | "refused" | "c") => {
+    const version = (v: "a" | "b" | "refused" | "c" | "d") => {
         const one =
             v === "a"
                 ? [ns, moved, deployment("a"), binding("view"), crd({ size: { type: "integer" } }), widget({ size: 1 })]
                 : [ns, deployment("b"), binding("edit"), crd({ size: { type: "integer" }, color: { type: "string" } }), widget({ size: 2, color: "red" })];
         const apps = [
             { name: "one", path: writeApp(path.join(dir, v, "one"), one), after: [] },
-            { name: "two", path: writeApp(path.join(dir, v, "two"), v === "a" ? [] : [moved]), after: ["one"] },
+            {
+                name: "two",
+                path: writeApp(
+                    path.join(dir, v, "two"),
+                    v === "a"
+                        ? []
+                        : v === "d"
+                          ? [{ ...moved, data: { a: "2" } }, { ...moved, metadata: { name: "late", namespace: "demo" } }, serviceAccount]
+                          : [moved],
+                ),
+                after: ["one"],
+            },
             v === "a"
                 ? { name: "store-a", path: writeApp(path.join(dir, v, "store-a"), [claim("data-a")]), after: ["one"] }
                 : {
@@ -237,7 +250,9 @@ describe("e2e: an edited release on the real engine (a move, an immutable select
             "kfstack:storage": { ...storage, dynamic: "none" },
             "kfstack:profiles": [],
             "kfstack:users": [],
-            ...(v === "c" ? { "kfstack:upgrade": { deleteData: ["PersistentVolumeClaim/demo/data-a", "PersistentVolume/kfstack-demo-data-a"] } } : {}),
+            ...(v === "c" || v === "d"
+                ? { "kfstack:upgrade": { deleteData: ["PersistentVolumeClaim/demo/data-a", "PersistentVolume/kfstack-demo-data-a"] } }
+                : {}),
         });
     };
 
@@ -341,6 +356,47 @@ describe("e2e: an edited release on the real engine (a move, an immutable select
         // The claim goes at once; its volume once the claim's protection finalizer lets the controller release it.
         assert.equal(cluster!.kubectl(["get", "pvc", "data-a", "-n", "demo"]).status, 1);
         assert.equal(cluster!.kubectl(["get", "pv", "kfstack-demo-data-a"]).status, 1);
+        await cleanPreview();
+    });
+
+    it("an up that fails half-way (a webhook that times out) leaves nothing to hand-edit: the next up finishes", async () => {
+        // A validating webhook for the demo namespace's ConfigMaps whose server accepts and never answers.
+        const sockets: net.Socket[] = [];
+        const hang = net.createServer((s) => sockets.push(s));
+        await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
+        const port = (hang.address() as net.AddressInfo).port;
+        const webhook = {
+            apiVersion: "admissionregistration.k8s.io/v1",
+            kind: "ValidatingWebhookConfiguration",
+            metadata: { name: "demo-hang" },
+            webhooks: [
+                {
+                    name: "hang.demo.example.com",
+                    clientConfig: { url: `https://127.0.0.1:${port}/validate` },
+                    rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["configmaps"] }],
+                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "demo" } },
+                    failurePolicy: "Fail",
+                    timeoutSeconds: 2,
+                    sideEffects: "None",
+                    admissionReviewVersions: ["v1"],
+                },
+            ],
+        };
+        try {
+            assert.equal(cluster!.kubectl(["apply", "-f", "-"], JSON.stringify(webhook)).status, 0);
+            await engine!.stack.setAllConfig(engineConfig(version("d")));
+            await assert.rejects(engine!.stack.up({ onOutput: log }), /context deadline exceeded|timeout|Timeout/);
+            assert.equal(cluster!.kubectl(["get", "serviceaccount", "worker", "-n", "demo"]).status, 0, "what the webhook does not stop is applied");
+            assert.equal(cluster!.kubectl(["get", "configmap", "late", "-n", "demo"]).status, 1, "what it stops is not");
+        } finally {
+            cluster!.kubectl(["delete", "validatingwebhookconfiguration", "demo-hang", "--ignore-not-found"]);
+            for (const s of sockets) s.destroy();
+            hang.close();
+        }
+        const up = await engine!.stack.up({ onOutput: log });
+        assert.strictEqual(up.summary.result, "succeeded");
+        assert.equal(cluster!.kubectl(["get", "configmap", "late", "-n", "demo", "-o", "jsonpath={.data.a}"]).stdout, "1");
+        assert.equal(cluster!.kubectl(["get", "configmap", "moved", "-n", "demo", "-o", "jsonpath={.data.a}"]).stdout, "2");
         await cleanPreview();
     });
 });
