@@ -88,8 +88,12 @@ export = async () => {
             );
         }
         // Data objects this release no longer has, kept as they are unless kfstack:upgrade.deleteData names them.
-        const kept =
-            upgrade.plan.kept.length > 0 ? new KeptData(COMPONENT_NAMES.kept, { kept: upgrade.plan.kept }, { providers: { kubernetes: provider } }) : undefined;
+        // (Always registered: its inputs carry kfstack:upgrade.* to the policy pack's data-kept.)
+        const kept = new KeptData(
+            COMPONENT_NAMES.kept,
+            { kept: upgrade.plan.kept, allow: settings.upgrade, before: upgrade.before },
+            { providers: { kubernetes: provider } },
+        );
         const irsa =
             eks && settings.eks
                 ? new KubeflowIrsa(
@@ -116,7 +120,7 @@ export = async () => {
             // Every Kubernetes object kfstack registers: the platform's, the admission's, the storage's.
             objectCount: extras.objectCount,
             ...(storage ? { volumes: storage.volumes } : {}),
-            ...(kept ? { keptData: kept.names } : {}),
+            ...(upgrade.plan.kept.length > 0 ? { keptData: kept.names } : {}),
             // What this up registered: the next up plans its upgrade from it (lib/plan/upgrade).
             objectIndex: upgrade.index,
         } as Record<string, pulumi.Input<unknown>>;

@@ -1,5 +1,5 @@
 import { PolicyPackArgs } from "@pulumi/policy";
-import { mirrorOnlyImages, mirrorOnlyCodeDefaults, pinnedImages, awsPartition, ecrRepositoryHygiene } from "./policies";
+import { mirrorOnlyImages, mirrorOnlyCodeDefaults, pinnedImages, awsPartition, ecrRepositoryHygiene, dataKept } from "./policies";
 
 /** The pack's policies and their levels. */
 export function packArgs(): PolicyPackArgs {
@@ -10,6 +10,7 @@ export function packArgs(): PolicyPackArgs {
             pinnedImages("advisory"),
             awsPartition("mandatory"),
             ecrRepositoryHygiene("advisory"),
+            dataKept("mandatory"),
         ],
     };
 }

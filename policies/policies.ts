@@ -12,12 +12,13 @@ import {
     ResourceValidationArgs,
     validateResourceOfType,
 } from "@pulumi/policy";
-import { stringsIn } from "../lib/core/objects";
+import { K8sObject, stringsIn } from "../lib/core/objects";
 import { parseStream } from "../lib/core/yaml";
 import { walkObject, Finding, unsetCodeDefaults } from "../lib/images";
 import { parseMirror, Mirror, InvalidMirrorError } from "../lib/rewrite/mirror";
 import { mirrorOnlyViolations, pinnedViolations, codeDefaultViolations, UNKNOWN_DURING_PREVIEW } from "../lib/check";
 import { partitionProblems } from "../lib/aws";
+import { dataRisks, readObjectIndex } from "../lib/plan/upgrade";
 
 /** Tunables of the mirror policies (`--policy-pack-config`). */
 export interface MirrorPolicyConfig {
@@ -217,4 +218,37 @@ export function ecrRepositoryHygiene(enforcementLevel: EnforcementLevel = "advis
             if (r.forceDelete === true) report("forceDelete is true: a stack destroy would delete the mirrored images with the repository; leave it false");
         }),
     };
+}
+
+/** The component the program records an upgrade's inputs in (components/upgrade/keptData.ts). */
+const KEPT_DATA = "kfstack:upgrade:KeptData";
+
+/**
+ * `data-kept`: no update deletes an object that holds data — a claim, a volume, a StatefulSet
+ * with claims, a CRD (and every object of its kind) — unless the stack's
+ * `kfstack:upgrade.deleteData` names it (replacements the program itself refuses). What the last update held and the
+ * allowances come from the KeptData component's outputs (the program reads the stack's last
+ * index; a stack policy sees neither the state nor the stack config); the objects are what the
+ * engine is given, so a program that lost one is caught. The rule is lib/plan/upgrade's
+ * `dataRisks`, the one the program plans by.
+ */
+export function dataKept(enforcementLevel: EnforcementLevel = "mandatory"): StackValidationPolicy {
+    return {
+        name: "data-kept",
+        description: "No update deletes a claim, a volume, a StatefulSet's claims or a CRD unless kfstack:upgrade.deleteData names it.",
+        enforcementLevel,
+        validateStack: (args, report) => {
+            const records = args.resources.filter((r) => r.type === KEPT_DATA).map((r) => plainProps(r.props) as KeptDataOutputs);
+            const objects = args.resources.filter((r) => isKubernetes(r.type)).map((r) => plainProps(r.props) as K8sObject);
+            for (const record of records) {
+                const before = readObjectIndex(record.before);
+                for (const risk of dataRisks(before, objects, { deleteData: record.allow?.deleteData ?? [] })) report(risk);
+            }
+        },
+    };
+}
+
+interface KeptDataOutputs {
+    readonly before?: unknown;
+    readonly allow?: { readonly deleteData?: string[]; readonly replaceData?: string[] };
 }

@@ -1,10 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { KeptObject, keyIdentity, objectResourceName } from "../../lib/plan";
+import { KeptObject, ObjectIndex, UpgradeSettings, keyIdentity, objectResourceName } from "../../lib/plan";
 import { KubeObject, forUpgrade } from "../kubernetes";
 
 export interface KeptDataArgs {
     /** The data objects the release no longer has that stay: `planUpgrade(...).kept`. */
     readonly kept: readonly KeptObject[];
+    /** `kfstack:upgrade.*`: recorded in the component's outputs, where the policy pack's `data-kept` reads them. */
+    readonly allow: UpgradeSettings;
+    /** The data objects of the stack's last index (`dataEntries`): recorded for `data-kept` too. @default none (a new stack) */
+    readonly before?: ObjectIndex;
 }
 
 /**
@@ -34,6 +38,12 @@ export class KeptData extends pulumi.ComponentResource {
             });
         }
         this.names = pulumi.output(args.kept.map((k) => k.dataName));
-        this.registerOutputs({ names: this.names });
+        // What the policy pack's data-kept checks the registered objects against: a stack policy sees
+        // neither the state nor the stack config, only the resources and their outputs.
+        this.registerOutputs({
+            names: this.names,
+            allow: { deleteData: [...args.allow.deleteData], replaceData: [...args.allow.replaceData] },
+            ...(args.before ? { before: args.before } : {}),
+        });
     }
 }

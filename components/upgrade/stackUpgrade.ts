@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K8sObject, objectKey } from "../../lib/core";
 import {
+    dataEntries,
     ObjectIndex,
     PreparedPlatform,
     Registered,
@@ -38,6 +39,8 @@ export interface StackUpgrade {
     readonly index: ObjectIndex;
     /** The stack was made by a kfstack that named objects by app. */
     readonly namedByApp: boolean;
+    /** The data objects of the stack's last index (`dataEntries`), for the policy pack. */
+    readonly before?: ObjectIndex;
 }
 
 /** What each component registers, with the owner its resources' URNs say (see lib/plan/upgrade). */
@@ -76,5 +79,5 @@ export async function planStackUpgrade(args: StackUpgradeArgs): Promise<StackUpg
         return keptVersions ? { ...r, keptVersions } : r;
     });
     const index = withKept(objectIndex(withVersions), plan.kept, { chain: KeptData.TYPE, scope: args.names.kept });
-    return { plan, index, namedByApp: !previous && digestsOutput.value !== undefined };
+    return { plan, index, namedByApp: !previous && digestsOutput.value !== undefined, before: dataEntries(previous) };
 }

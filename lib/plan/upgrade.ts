@@ -131,6 +131,11 @@ export function unservedVersion(name: string): Record<string, unknown> {
     return { name, served: false, storage: false, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } };
 }
 
+/** The changed paths of two `immutableFields` records, as fields (`spec.selector.matchLabels.app`; its keys are dotted paths already). */
+function fieldPaths(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+    return changedPaths(a, b).map((p) => p.replace(/^"([^"]+)"/, "$1"));
+}
+
 function digest(v: unknown): string {
     return crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 16);
 }
@@ -334,7 +339,7 @@ export function planUpgrade(previous: ObjectIndex | undefined, now: readonly Reg
                 notes.push(`${what}: moved from app ${before.a} to app ${r.app} (the same resource)`);
             }
             if (before.i && e.i && !deepEqual(before.i, e.i)) {
-                const fields = changedPaths(before.i, e.i).map((p) => p.replace(/^"([^"]+)"/, "$1"));
+                const fields = fieldPaths(before.i, e.i);
                 if (name && !allowedReplace.has(name)) {
                     problems.push(
                         `${name} would be replaced (${fields.join(", ")} cannot change in place), losing ${before.d ?? "what it holds"}; keep the field as it is, or add "${name}" to ${configKey("upgrade", "replaceData")} to allow it`,
@@ -517,7 +522,7 @@ export function objectMarks(
         const ib = immutableFields(b.o);
         const ia = immutableFields(a.o);
         if (ib && ia && !deepEqual(ib, ia)) {
-            const fields = changedPaths(ib, ia).map((p) => p.replace(/^"([^"]+)"/, "$1"));
+            const fields = fieldPaths(ib, ia);
             marks.push({ object: key, mark: dataName(a.o) ? "data-replaced" : "replaced", fields, ...moved, ...data(a.o) });
         } else marks.push({ object: key, mark: "updated", fields: changedPaths(b.o, a.o), ...moved });
     }
@@ -554,4 +559,40 @@ export function formatMarks(marks: readonly ObjectMark[]): string {
             `${marks.filter((m) => m.moved).length} moved between apps, ${count("kept") + count("data-replaced")} with data at risk`,
     );
     return lines.join("\n") + "\n";
+}
+
+/** The index's data objects alone (what `dataRisks` needs, small enough to record beside the policy's inputs). */
+export function dataEntries(index: ObjectIndex | undefined): ObjectIndex | undefined {
+    if (!index) return undefined;
+    return {
+        v: 1,
+        owners: [],
+        objects: Object.fromEntries(
+            Object.entries(index.objects)
+                .filter(([, e]) => e.d)
+                .map(([k, e]) => [k, { ...e, o: 0 }]),
+        ),
+    };
+}
+
+/**
+ * The data objects of the stack's index (`previous`) that none of `objects` is and that
+ * `kfstack:upgrade.deleteData` does not name: what an update would delete with their data. The
+ * program keeps such objects by the same rule (`planUpgrade`); the policy pack checks the objects
+ * the engine is given, so a program that lost one is caught. (Replacements are refused by the
+ * program, which compares the objects it registers; a stack policy sees them with the server's
+ * defaults filled in, which would read as changes.)
+ */
+export function dataRisks(previous: ObjectIndex | undefined, objects: readonly K8sObject[], allow: Pick<UpgradeSettings, "deleteData">): string[] {
+    if (!previous) return [];
+    const now = new Set(objects.map(objectKey));
+    const out: string[] = [];
+    for (const [key, before] of Object.entries(previous.objects)) {
+        if (!before.d || now.has(key)) continue;
+        const id = keyIdentity(key);
+        const name = nameOfData(id.kind, id.namespace, id.name);
+        if (!allow.deleteData.includes(name))
+            out.push(`${name} would be deleted, and ${before.d} with it; it is not allowed by ${configKey("upgrade", "deleteData")}`);
+    }
+    return out;
 }

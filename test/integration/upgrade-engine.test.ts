@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { startCluster, clusterBinariesPresent, Cluster } from "../../harness/apiserver";
 import { startEngine, enginePresent, recordSteps, urnName, Engine, Steps } from "../../harness/engine";
 import { engineConfig, nodelessDevConfig } from "../../harness/stacks";
@@ -22,6 +23,7 @@ import { dataName, preparePlatform } from "../../lib/plan";
 import { needShared } from "../support/helpers";
 
 const OLD = path.join(SHARED, "v1.8.0");
+const POLICY = { policyPacks: [path.join(ROOT, "policies")], policyPackConfigs: [path.join(ROOT, "policies", "config.dev.json")] };
 const NEW = path.join(SHARED, "v1.9.1");
 
 /** The kfstack program (index.ts), as `pulumi up` runs it. */
@@ -302,7 +304,8 @@ describe("e2e: an edited release on the real engine (a move, an immutable select
         await engine!.stack.setAllConfig(engineConfig(version("b")));
         const preview = recordSteps();
         const text: string[] = [];
-        await engine!.stack.preview({ onEvent: preview.onEvent, onOutput: (l) => (text.push(l), log(l)) });
+        await engine!.stack.preview({ ...POLICY, onEvent: preview.onEvent, onOutput: (l) => (text.push(l), log(l)) });
+        assert.deepStrictEqual(preview.steps.violations, [], "the policy pack (data-kept among them) passes the upgrade");
         const shown = text.join("");
         const ops = new Map(changes(preview.steps));
         const replaced = ["replace", "create-replacement", "delete-replaced"];
@@ -348,8 +351,40 @@ describe("e2e: an edited release on the real engine (a move, an immutable select
         );
     });
 
+    it("data-kept, on the real engine, refuses an update that deletes a kept claim its allowances do not name", async () => {
+        // A program whose allowances say nothing while it drops the kept claim and volume: the policy's
+        // view (the stack's last index from the StackReference, the allowances from the first KeptData)
+        // disagrees with what the engine is given, and the preview fails.
+        await engine!.stack.setAllConfig(engineConfig(version("c")));
+        // What the stack's KeptData records of the last update's data objects (read back from the state).
+        const lastData = async () => {
+            const state = (await engine!.stack.exportStack()).deployment.resources as { type: string; outputs?: { before?: unknown } }[];
+            return state.find((r) => r.type === "kfstack:upgrade:KeptData")?.outputs?.before;
+        };
+        const checked = recordSteps();
+        const silentAllowances = async () => {
+            const outputs = await kfstack();
+            // The allowances as a program that lost them would record them: none.
+            new (class extends pulumi.ComponentResource {
+                constructor(before: unknown) {
+                    super("kfstack:upgrade:KeptData", "allowances", {});
+                    this.registerOutputs({ allow: { deleteData: [], replaceData: [] }, before });
+                }
+            })(await lastData());
+            return outputs;
+        };
+        await assert.rejects(engine!.stack.preview({ ...POLICY, program: silentAllowances, onEvent: checked.onEvent, onOutput: log }));
+        // The engine's message is the policy's description, then the violation.
+        const refused = checked.steps.violations.filter((v) => v[0] === "data-kept").map((v) => v[2].trim().split("\n").pop() as string);
+        assert.deepStrictEqual(refused.map((m) => m.split(" would")[0]).sort(), ["PersistentVolume/kfstack-demo-data-a", "PersistentVolumeClaim/demo/data-a"]);
+        assert.match(refused[0], /would be deleted, and its (volume's )?data \(1Gi\) with it/);
+    });
+
     it("deletes the kept claim and volume when kfstack:upgrade.deleteData names them", async () => {
         await engine!.stack.setAllConfig(engineConfig(version("c")));
+        const checked = recordSteps();
+        await engine!.stack.preview({ ...POLICY, onEvent: checked.onEvent, onOutput: log });
+        assert.deepStrictEqual(checked.steps.violations, [], "deleting what kfstack:upgrade.deleteData names passes data-kept");
         const up = await engine!.stack.up({ onOutput: log });
         assert.strictEqual(up.summary.result, "succeeded");
         assert.equal(up.outputs.keptData, undefined, "nothing kept any more");

@@ -3,7 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawn, ChildProcess } from "child_process";
 import * as aws from "@pulumi/aws";
-import { mirrorOnlyImages, mirrorOnlyCodeDefaults, pinnedImages, awsPartition, ecrRepositoryHygiene } from "../../../policies/policies";
+import { mirrorOnlyImages, mirrorOnlyCodeDefaults, pinnedImages, awsPartition, ecrRepositoryHygiene, dataKept } from "../../../policies/policies";
+import { K8sObject, typeToken } from "../../../lib/core";
+import { dataEntries, objectIndex } from "../../../lib/plan";
 import { ECR_TAG_MUTABILITY } from "../../../lib/aws";
 import { packArgs } from "../../../policies/pack";
 import { violations, stackViolations, UNKNOWN_STRING, FakeResource } from "../../support/policies";
@@ -381,6 +383,54 @@ describe("policy ecr-repository-hygiene", () => {
     });
 });
 
+describe("policy data-kept", () => {
+    const claim = (mode: string): K8sObject => ({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "data", namespace: "kubeflow" },
+        spec: { accessModes: [mode], resources: { requests: { storage: "20Gi" } } },
+    });
+    const crd: K8sObject = {
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: "widgets.example.com" },
+        spec: { group: "example.com", scope: "Namespaced", names: { kind: "Widget" }, versions: [] },
+    };
+    const owner = { chain: "kfstack:kubeflow:Platform$kfstack:kubeflow:App", scope: "kubeflow" };
+    const index = objectIndex([claim("ReadWriteOnce"), crd].map((object) => ({ object, owner, app: "a" })));
+    // The KeptData component's outputs: the allowances and the last index's data objects.
+    const allow = (deleteData: string[] = [], replaceData: string[] = [], before = dataEntries(index)): FakeResource => ({
+        type: "kfstack:upgrade:KeptData",
+        name: "kept-data",
+        props: { names: [], allow: { deleteData, replaceData }, ...(before ? { before } : {}) },
+    });
+    const k8s = (o: K8sObject): FakeResource => ({ type: typeToken(o.apiVersion, o.kind), name: o.metadata.name, props: o as Record<string, unknown> });
+    const kept = (o: K8sObject): FakeResource =>
+        k8s({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace } });
+
+    it("reports a data object the update would delete without an allowance; a kept one, an allowed one or a new stack pass", async () => {
+        const messages = async (rs: FakeResource[]) => (await stackViolations(dataKept(), rs)).map((v) => v.message);
+        assert.deepStrictEqual(await messages([allow(), k8s(claim("ReadWriteOnce")), k8s(crd)]), []);
+        assert.deepStrictEqual(await messages([allow(), k8s(claim("ReadWriteOnce")), kept(crd)]), [], "kept by identity alone");
+        const lost = await messages([allow(), k8s(claim("ReadWriteMany"))]);
+        assert.strictEqual(lost.length, 1, lost.join("\n"));
+        assert.match(
+            lost[0],
+            /^CustomResourceDefinition\/widgets\.example\.com would be deleted, and every Widget object .* not allowed by kfstack:upgrade\.deleteData/,
+        );
+        assert.deepStrictEqual(
+            await messages([allow(["CustomResourceDefinition/widgets.example.com"], ["PersistentVolumeClaim/kubeflow/data"]), k8s(claim("ReadWriteMany"))]),
+            [],
+        );
+        const newStack: FakeResource = {
+            type: "kfstack:upgrade:KeptData",
+            name: "kept-data",
+            props: { names: [], allow: { deleteData: [], replaceData: [] } },
+        };
+        assert.deepStrictEqual(await messages([newStack, k8s(claim("ReadWriteMany"))]), [], "no index: a new stack, nothing to lose");
+    });
+});
+
 describe("the policy pack", function () {
     this.timeout(60000);
     it("declares every policy with its level", () => {
@@ -391,6 +441,7 @@ describe("the policy pack", function () {
             "pinned-images": "advisory",
             "aws-partition": "mandatory",
             "ecr-repository-hygiene": "advisory",
+            "data-kept": "mandatory",
         });
     });
 
