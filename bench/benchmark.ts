@@ -32,6 +32,7 @@ function time(fn: () => void, runs: number): number[] {
 function main(): void {
     if (process.argv.includes("--only-engine")) return engineBench();
     if (process.argv.includes("--only-mirror")) return mirrorBench();
+    if (process.argv.includes("--only-upgrade")) return upgradeBench();
     const text = fs.readFileSync(RENDERED, "utf8");
     const mirror = parseMirror("registry.local:5000/kf");
     const runs = 7;
@@ -77,6 +78,44 @@ function main(): void {
     mirrorBench();
     programBench();
     engineBench();
+    upgradeBench();
+}
+
+/** Issue 22: an upgrade in place (v1.8.0 → v1.9.1) against a fresh up of v1.9.1, same run (bench/upgrade.ts). */
+function upgradeBench(): void {
+    if (!enginePresent() || !clusterBinariesPresent(true) || !fs.existsSync(path.join(path.dirname(TREE_191), "v1.8.0"))) {
+        process.stdout.write("upgrade benchmark skipped: run scripts/build-engine.sh first (and ../shared needs v1.8.0)\n");
+        return;
+    }
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "bench", "upgrade.js")], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`bench/upgrade.ts: ${r.stderr}`);
+    const f = JSON.parse(r.stdout.trim().split("\n").pop() as string) as {
+        fresh: number[];
+        upgrade: { previewMs: number; upMs: number; changes: Record<string, number> }[];
+    };
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const s = (ms: number) => (ms / 1000).toFixed(1);
+    const fresh = median(f.fresh);
+    const up = median(f.upgrade.map((u) => u.upMs));
+    const preview = median(f.upgrade.map((u) => u.previewMs));
+    const changes = Object.entries(f.upgrade[0].changes)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(", ");
+    const table = [
+        `## Upgrades in place (issue 22)`,
+        ``,
+        `The nodeless dev stack on the real engine (Pulumi CLI v3.259.0, Kubernetes provider 4.25.0; etcd, kube-apiserver, kube-controller-manager v1.34.4`,
+        `on 127.0.0.1, each run on a fresh control plane): kubeflow/manifests v1.8.0 installed, then \`kfstack:manifests\` pointed at v1.9.1 and one \`up\``,
+        `(${changes}), against a fresh \`up\` of v1.9.1 from empty. ${f.fresh.length} runs of each, alternated, median; ${os.cpus().length} cores, measured ${new Date().toISOString().slice(0, 10)}.`,
+        ``,
+        `| what | s | runs | fresh up of v1.9.1, s | ratio | target |`,
+        `| --- | ---: | --- | ---: | ---: | --- |`,
+        `| upgrade \`up\` v1.8.0 → v1.9.1 | ${s(up)} | ${f.upgrade.map((u) => s(u.upMs)).join(", ")} | ${s(fresh)} (${f.fresh.map(s).join(", ")}) | ${(up / fresh).toFixed(2)}× | ≤ 1.5×: ${up <= 1.5 * fresh ? "met" : "not met"} |`,
+        `| upgrade \`preview\` | ${s(preview)} | ${f.upgrade.map((u) => s(u.previewMs)).join(", ")} | | | |`,
+        ``,
+    ].join("\n");
+    process.stdout.write(table + "\n");
+    if (process.argv.includes("--write")) writeSection("Upgrades in place", table);
 }
 
 /** Issue 12: filling the mirror, kfstack vs sequential skopeo (bench/mirror.ts). */
