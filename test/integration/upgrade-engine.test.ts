@@ -435,3 +435,96 @@ describe("e2e: an edited release on the real engine (a move, an immutable select
         await cleanPreview();
     });
 });
+
+/** A TCP relay to the API server that can drop every connection and refuse new ones: the API server gone, as the engine sees it. */
+async function startRelay(kubeconfig: string): Promise<{ kubeconfig: string; cut: () => void; restore: () => void; close: () => void }> {
+    const text = fs.readFileSync(kubeconfig, "utf8");
+    const target = Number(/server: https:\/\/127\.0\.0\.1:(\d+)/.exec(text)?.[1]);
+    const sockets = new Set<net.Socket>();
+    let down = false;
+    const relay = net.createServer((client) => {
+        if (down) return void client.destroy();
+        const upstream = net.connect(target, "127.0.0.1");
+        for (const s of [client, upstream]) {
+            sockets.add(s);
+            s.on("close", () => sockets.delete(s));
+            s.on("error", () => undefined);
+        }
+        client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    const port = (relay.address() as net.AddressInfo).port;
+    const relayed = path.join(path.dirname(kubeconfig), "kubeconfig-relayed");
+    fs.writeFileSync(relayed, text.replace(`https://127.0.0.1:${target}`, `https://127.0.0.1:${port}`), { mode: 0o600 });
+    return {
+        kubeconfig: relayed,
+        cut: () => {
+            down = true;
+            for (const s of sockets) s.destroy();
+        },
+        restore: () => {
+            down = false;
+        },
+        close: () => {
+            for (const s of sockets) s.destroy();
+            relay.close();
+        },
+    };
+}
+
+describe("e2e: an upgrade whose API server goes away half-way (kubeflow v1.8.0 → v1.9.1)", function () {
+    this.timeout(20 * 60 * 1000);
+    let cluster: Cluster | undefined;
+    let engine: Engine | undefined;
+    let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
+    const log = (line: string) => fs.appendFileSync(path.join(os.tmpdir(), "kfstack-e2e-upgrade.log"), line);
+
+    before(async function () {
+        needShared(this);
+        if (!fs.existsSync(OLD)) this.skip();
+        if (!enginePresent() || !clusterBinariesPresent(true)) {
+            if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error("the engine pieces are not in .engine/bin: run scripts/build-engine.sh");
+            this.skip();
+        }
+        cluster = await startCluster({ controllers: true });
+        relay = await startRelay(cluster.kubeconfig);
+        engine = await startEngine({
+            cluster,
+            stackName: "gone",
+            program: kfstack,
+            config: engineConfig(configFor(OLD)),
+            env: { KUBECONFIG: relay.kubeconfig },
+        });
+        const up = await engine.stack.up({ onOutput: log });
+        assert.strictEqual(up.summary.result, "succeeded");
+    });
+
+    after(async () => {
+        relay?.restore();
+        if (engine) await engine.stack.destroy().catch(() => undefined);
+        relay?.close();
+        await engine?.stop();
+        await cluster?.stop();
+    });
+
+    it("the next up finishes what the interrupted one began, with nothing hand-edited; a clean preview after", async () => {
+        await engine!.stack.setAllConfig(engineConfig(configFor(NEW)));
+        // The API server goes away 8 s into the upgrade (of about 35 s) and comes back after the up gave up.
+        const timer = setTimeout(() => relay!.cut(), 8000);
+        await assert.rejects(engine!.stack.up({ onOutput: log }));
+        clearTimeout(timer);
+        relay!.restore();
+        const again = await engine!.stack.up({ onOutput: log });
+        assert.strictEqual(again.summary.result, "succeeded");
+        const after = recordSteps();
+        await engine!.stack.preview({ onEvent: after.onEvent, onOutput: log });
+        assert.deepStrictEqual(changes(after.steps), [], "a clean preview after the finishing up");
+        const newObjects = await objectsOf(configFor(NEW));
+        const missing = newObjects.filter((o) => {
+            const kind = o.apiVersion.includes("/") ? `${o.kind}.${o.apiVersion.split("/")[0]}` : o.kind;
+            const ns = o.metadata.namespace ? ["-n", o.metadata.namespace] : [];
+            return o.kind === "Deployment" && cluster!.kubectl(["get", kind, o.metadata.name, ...ns, "-o", "name"]).status !== 0;
+        });
+        assert.deepStrictEqual(missing.map(objectKey), [], "every Deployment of v1.9.1 is live");
+    });
+});
