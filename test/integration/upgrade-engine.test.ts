@@ -20,7 +20,7 @@ import { planExtras } from "../../lib/check";
 import { parseSettings, kfstackConfig } from "../../lib/config";
 import { K8sObject, objectKey } from "../../lib/core";
 import { dataName, preparePlatform } from "../../lib/plan";
-import { needShared } from "../support/helpers";
+import { needShared, widgetCrd } from "../support/helpers";
 
 const OLD = path.join(SHARED, "v1.8.0");
 const POLICY = { policyPacks: [path.join(ROOT, "policies")], policyPackConfigs: [path.join(ROOT, "policies", "config.dev.json")] };
@@ -44,6 +44,19 @@ async function objectsOf(values: Record<string, string>): Promise<K8sObject[]> {
     return [...prepared.apps.flatMap((a) => a.objects), ...extras.storageObjects, ...extras.admission];
 }
 
+/** The engine's output, for people to read: tmp/kfstack-e2e-upgrade.log. */
+const log = (line: string) => fs.appendFileSync(path.join(os.tmpdir(), "kfstack-e2e-upgrade.log"), line);
+
+/** Skips without ../shared (and its v1.8.0 when `needOld`) or the engine pieces; CI (KFSTACK_REQUIRE_E2E) fails instead. */
+function needUpgradeParts(ctx: Mocha.Context, needOld: boolean): void {
+    needShared(ctx);
+    if (needOld && !fs.existsSync(OLD)) ctx.skip();
+    if (!enginePresent() || !clusterBinariesPresent(true)) {
+        if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error("the engine pieces are not in .engine/bin: run scripts/build-engine.sh");
+        ctx.skip();
+    }
+}
+
 /** Steps that change something (a StackReference read is not a change). */
 function changes(steps: Steps): [string, string][] {
     return [...steps.ops].filter(([, op]) => !["same", "read", "refresh"].includes(op)).map(([u, op]) => [urnName(u), op]);
@@ -55,15 +68,9 @@ describe("e2e: upgrades in place on the real engine (kubeflow v1.8.0 â†’ v1.9.1 
     let engine: Engine | undefined;
     let oldObjects: K8sObject[] = [];
     let newObjects: K8sObject[] = [];
-    const log = (line: string) => fs.appendFileSync(path.join(os.tmpdir(), "kfstack-e2e-upgrade.log"), line);
 
     before(async function () {
-        needShared(this);
-        if (!fs.existsSync(OLD)) this.skip();
-        if (!enginePresent() || !clusterBinariesPresent(true)) {
-            if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error("the engine pieces are not in .engine/bin: run scripts/build-engine.sh");
-            this.skip();
-        }
+        needUpgradeParts(this, true);
         oldObjects = await objectsOf(configFor(OLD));
         newObjects = await objectsOf(configFor(NEW));
         cluster = await startCluster({ controllers: true });
@@ -165,7 +172,6 @@ describe("e2e: an edited release on the real engine (a move, an immutable select
     let cluster: Cluster | undefined;
     let engine: Engine | undefined;
     let dir = "";
-    const log = (line: string) => fs.appendFileSync(path.join(os.tmpdir(), "kfstack-e2e-upgrade.log"), line);
     const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } };
     const moved = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "moved", namespace: "demo" }, data: { a: "1" } };
     const deployment = (app: string) => ({
@@ -186,24 +192,8 @@ describe("e2e: an edited release on the real engine (a move, an immutable select
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
         subjects: [{ kind: "ServiceAccount", name: "default", namespace: "demo" }],
     });
-    const crd = (fields: Record<string, unknown>) => ({
-        apiVersion: "apiextensions.k8s.io/v1",
-        kind: "CustomResourceDefinition",
-        metadata: { name: "widgets.example.com" },
-        spec: {
-            group: "example.com",
-            scope: "Namespaced",
-            names: { kind: "Widget", plural: "widgets", singular: "widget", listKind: "WidgetList" },
-            versions: [
-                {
-                    name: "v1",
-                    served: true,
-                    storage: true,
-                    schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: fields } } } },
-                },
-            ],
-        },
-    });
+    const crd = (fields: Record<string, unknown>) => widgetCrd(fields);
+
     const serviceAccount = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "worker", namespace: "demo" } };
     const widget = (spec: Record<string, unknown>) => ({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w", namespace: "demo" }, spec });
     const claim = (name: string, mode = "ReadWriteOnce") => ({
@@ -259,11 +249,7 @@ describe("e2e: an edited release on the real engine (a move, an immutable select
     };
 
     before(async function () {
-        needShared(this);
-        if (!enginePresent() || !clusterBinariesPresent(true)) {
-            if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error("the engine pieces are not in .engine/bin: run scripts/build-engine.sh");
-            this.skip();
-        }
+        needUpgradeParts(this, false);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-edited-"));
         cluster = await startCluster({ controllers: true, workloads: true });
         engine = await startEngine({ cluster, stackName: "edited", program: kfstack, config: engineConfig(version("a")) });
@@ -477,15 +463,9 @@ describe("e2e: an upgrade whose API server goes away half-way (kubeflow v1.8.0 â
     let cluster: Cluster | undefined;
     let engine: Engine | undefined;
     let relay: Awaited<ReturnType<typeof startRelay>> | undefined;
-    const log = (line: string) => fs.appendFileSync(path.join(os.tmpdir(), "kfstack-e2e-upgrade.log"), line);
 
     before(async function () {
-        needShared(this);
-        if (!fs.existsSync(OLD)) this.skip();
-        if (!enginePresent() || !clusterBinariesPresent(true)) {
-            if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error("the engine pieces are not in .engine/bin: run scripts/build-engine.sh");
-            this.skip();
-        }
+        needUpgradeParts(this, true);
         cluster = await startCluster({ controllers: true });
         relay = await startRelay(cluster.kubeconfig);
         engine = await startEngine({

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import { spawnSync } from "child_process";
 import { CLI, sharedPresent } from "../../harness/paths";
+import type { K8sObject } from "../../lib/core";
 
 export { ROOT, SHARED, RENDERED_191, TREE_191, CLI } from "../../harness/paths";
 
@@ -119,4 +120,24 @@ export function needParts(ctx: Mocha.Context, parts: Record<string, unknown>): v
     if (missing.length === 0) return;
     if (process.env.KFSTACK_REQUIRE_E2E === "1") throw new Error(`missing: ${missing.join(", ")} (scripts/setup.sh, scripts/build-engine.sh)`);
     ctx.skip();
+}
+
+/** A CRD of `Widget` (example.com, namespaced) whose `spec` has the given fields, served and stored in the first of `versions`: upgrade tests change its schema. */
+export function widgetCrd(fields: Record<string, unknown>, versions = ["v1"]): K8sObject {
+    return {
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: "widgets.example.com" },
+        spec: {
+            group: "example.com",
+            scope: "Namespaced",
+            names: { kind: "Widget", plural: "widgets", singular: "widget", listKind: "WidgetList" },
+            versions: versions.map((name) => ({
+                name,
+                served: true,
+                storage: name === versions[0],
+                schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: fields } } } },
+            })),
+        },
+    };
 }

@@ -14,6 +14,7 @@ import {
 } from "../../../lib/plan";
 import { parseSettings } from "../../../lib/config";
 import { ConfigError } from "../../../lib/core";
+import { widgetCrd } from "../../support/helpers";
 
 const APP: Owner = { chain: "kfstack:kubeflow:Platform$kfstack:kubeflow:App", scope: "kubeflow" };
 const STORAGE: Owner = { chain: "kfstack:onprem:Storage", scope: "storage" };
@@ -31,22 +32,7 @@ const claim = (name: string, cls = "local-storage"): K8sObject => ({
     metadata: { name, namespace: "kubeflow" },
     spec: { accessModes: ["ReadWriteOnce"], storageClassName: cls, resources: { requests: { storage: "20Gi" } } },
 });
-const crd = (fields: Record<string, unknown>, versions = ["v1"]): K8sObject => ({
-    apiVersion: "apiextensions.k8s.io/v1",
-    kind: "CustomResourceDefinition",
-    metadata: { name: "widgets.example.com" },
-    spec: {
-        group: "example.com",
-        scope: "Namespaced",
-        names: { kind: "Widget", plural: "widgets" },
-        versions: versions.map((name) => ({
-            name,
-            served: true,
-            storage: name === versions[0],
-            schema: { openAPIV3Schema: { type: "object", properties: { spec: { type: "object", properties: fields } } } },
-        })),
-    },
-});
+const crd = widgetCrd;
 const widget = (spec: Record<string, unknown>): K8sObject => ({
     apiVersion: "example.com/v1",
     kind: "Widget",
