@@ -12,14 +12,16 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
 import { startCluster, clusterBinariesPresent, Cluster } from "../../harness/apiserver";
 import { startEngine, enginePresent, recordSteps, urnName, Engine, Steps } from "../../harness/engine";
 import { engineConfig, nodelessDevConfig } from "../../harness/stacks";
 import { ROOT, SHARED } from "../../harness/paths";
 import { planExtras } from "../../lib/check";
 import { parseSettings, kfstackConfig } from "../../lib/config";
-import { K8sObject, objectKey } from "../../lib/core";
-import { dataName, preparePlatform } from "../../lib/plan";
+import { K8sObject, droppedNamespaceOf, objectKey } from "../../lib/core";
+import { dataName, objectResourceName, preparePlatform, pulumiAnnotations, withAnnotations } from "../../lib/plan";
+import { KubeObject } from "../../components/kubernetes";
 import { needShared, widgetCrd } from "../support/helpers";
 
 const OLD = path.join(SHARED, "v1.8.0");
@@ -506,5 +508,105 @@ describe("e2e: an upgrade whose API server goes away half-way (kubeflow v1.8.0 â
             return o.kind === "Deployment" && cluster!.kubectl(["get", kind, o.metadata.name, ...ns, "-o", "name"]).status !== 0;
         });
         assert.deepStrictEqual(missing.map(objectKey), [], "every Deployment of v1.9.1 is live");
+    });
+});
+
+describe("e2e: the first up by this kfstack of a stack an older kfstack made (objects named by app)", function () {
+    this.timeout(10 * 60 * 1000);
+    let cluster: Cluster | undefined;
+    let engine: Engine | undefined;
+    let dir = "";
+    let values: Record<string, string> = {};
+
+    /** The program as kfstack before one name per Kubernetes identity: `kubeflow-<app>-<ns>/<name>`, a cluster-scoped object with its manifest's namespace, no objectIndex. */
+    const older = async () => {
+        const settings = parseSettings(kfstackConfig(values), ROOT);
+        const prepared = await preparePlatform(settings);
+        const provider = new k8s.Provider("k8s", {});
+        const platform = new pulumi.ComponentResource("kfstack:kubeflow:Platform", "kubeflow", {}, { providers: { kubernetes: provider } });
+        let previous: pulumi.Resource[] = [];
+        for (const app of prepared.apps) {
+            const component = new pulumi.ComponentResource("kfstack:kubeflow:App", `kubeflow-${app.name}`, {}, { parent: platform });
+            for (const o of app.objects) {
+                const ns = droppedNamespaceOf(o);
+                const named = ns ? { metadata: { ...o.metadata, namespace: ns } } : o;
+                const r = new KubeObject(
+                    objectResourceName(`kubeflow-${app.name}`, named),
+                    withAnnotations(o, pulumiAnnotations(settings)),
+                    o.apiVersion,
+                    o.kind,
+                    {
+                        parent: component,
+                        dependsOn: previous,
+                    },
+                );
+                previous = [r];
+            }
+        }
+        return { appDigests: Object.fromEntries(prepared.apps.map((a) => [a.name, a.digest])) };
+    };
+
+    before(async function () {
+        needUpgradeParts(this, false);
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-older-"));
+        const ns = { apiVersion: "v1", kind: "Namespace", metadata: { name: "demo" } };
+        // A cluster-scoped object kustomize gave a namespace to.
+        const reader = {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRole",
+            metadata: { name: "demo-reader", namespace: "demo" },
+            rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }],
+        };
+        const cm = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "demo" }, data: { a: "1" } });
+        const widget = { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w", namespace: "demo" }, spec: { size: 1 } };
+        const apps = [
+            { name: "one", path: writeApp(path.join(dir, "one"), [ns, reader, cm("first"), widgetCrd({ size: { type: "integer" } }), widget]), after: [] },
+            { name: "two", path: writeApp(path.join(dir, "two"), [cm("second")]), after: ["one"] },
+        ];
+        values = configFor(NEW, {
+            "kfstack:apps": { enabled: ["one", "two"], extra: apps },
+            "kfstack:admission": { enabled: false },
+            "kfstack:profiles": [],
+            "kfstack:users": [],
+        });
+        delete values["kfstack:storage"];
+        cluster = await startCluster({ controllers: true });
+        engine = await startEngine({ cluster, stackName: "older", program: older, config: engineConfig(values) });
+        const up = await engine.stack.up({ onOutput: log });
+        assert.strictEqual(up.summary.result, "succeeded");
+    });
+
+    after(async () => {
+        if (engine) await engine.stack.destroy().catch(() => undefined);
+        await engine?.stop();
+        await cluster?.stop();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("keeps every object: nothing created, deleted or replaced, the same uids; then the index is written and the next preview is clean", async () => {
+        const uids = () =>
+            ["configmap first -n demo", "configmap second -n demo", "clusterrole demo-reader", "widget w -n demo", "crd widgets.example.com"].map(
+                (q) => cluster!.kubectl(["get", ...q.split(" "), "-o", "jsonpath={.metadata.uid}"]).stdout,
+            );
+        const before = uids();
+        assert.ok(
+            before.every((u) => u.length === 36),
+            JSON.stringify(before),
+        );
+        const preview = recordSteps();
+        await engine!.stack.preview({ program: kfstack, onEvent: preview.onEvent, onOutput: log });
+        const kubernetes = changes(preview.steps).filter(([name]) => name.startsWith("kubeflow-"));
+        assert.deepStrictEqual(
+            kubernetes.filter(([, op]) => op !== "update"),
+            [],
+            "no object created, deleted or replaced",
+        );
+        const up = await engine!.stack.up({ program: kfstack, onOutput: log });
+        assert.strictEqual(up.summary.result, "succeeded");
+        assert.deepStrictEqual(uids(), before, "the same live objects");
+        assert.ok(up.outputs.objectIndex?.value, "the index for the next up");
+        const after = recordSteps();
+        await engine!.stack.preview({ program: kfstack, onEvent: after.onEvent, onOutput: log });
+        assert.deepStrictEqual(changes(after.steps), []);
     });
 });
