@@ -9,6 +9,7 @@ import { admissionCheck, apisCheck, CheckResult, formatChecks, mirrorCheck, stor
 import { K8sObject } from "../core/objects";
 import { readAuthFile } from "../mirror/auth";
 import { verifyImages } from "../mirror/verify";
+import { STACK_PLAIN_HTTP } from "../mirror/clients";
 import { preparePlatform } from "../plan";
 import { planExtras } from "../check";
 import { dynamicClassName } from "../onprem/provisioners";
@@ -71,6 +72,7 @@ export async function doctorCommand(p: Parsed, live: { progress: (l: string) => 
         const res = await verifyImages([...new Set(sourceImages)], settings.mirror, {
             plainHttp: settings.mirrorFill.plainHttp,
             sourcePlainHttp: settings.mirrorFill.sourcePlainHttp,
+            plainHttpSwitches: STACK_PLAIN_HTTP,
             auths,
             retry: { attempts: 2 },
             requestTimeoutMs: 10_000,

@@ -8,6 +8,7 @@
  */
 import { InputError, listedProblems, UsageError } from "../core/errors";
 import { checkOutputPath } from "../core/outputPath";
+import { countOf } from "../core/text";
 import { decodeUtf8, readTextFile } from "../core/yaml";
 import { InvalidReferenceError, parseReference } from "../images/reference";
 import { AuthMap, readAuthFile } from "../mirror/auth";
@@ -80,7 +81,7 @@ function outcomeOf(summary: RunSummary, verb: string): Outcome {
     const failed = summary.results.filter((r: ImageResult) => r.status === "failed");
     const rate = summary.bytes / Math.max(summary.seconds, 0.001);
     const text =
-        `kfstack mirror ${verb}: ${summary.results.length} images: ${summary.copied} ${verb === "export" ? "exported" : "copied"}, ${summary.present} already there, ${summary.failed} failed` +
+        `kfstack mirror ${verb}: ${countOf(summary.results.length, "image")}: ${summary.copied} ${verb === "export" ? "exported" : "copied"}, ${summary.present} already there, ${summary.failed} failed` +
         `; ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)} s (${formatBytes(rate)}/s)` +
         (summary.resumed ? `; ${summary.resumed} resumed from the journal` : "") +
         "\n" +
@@ -128,7 +129,7 @@ export async function mirrorVerifyCommand(p: Parsed, { stdin, live }: Io): Promi
         r.status === "missing" ? "not in the mirror" : r.status === "differs" ? `the mirror serves ${r.mirrorDigest}, the source ${r.sourceDigest}` : r.reason;
     const stdout = results.map((r) => line({ ...r, digest: r.sourceDigest, reason: reason(r) })).join("");
     const stderr =
-        `kfstack mirror verify: ${results.length} images: ${results.length - bad.length} present with the source digest, ${bad.length} not\n` +
+        `kfstack mirror verify: ${countOf(results.length, "image")}: ${results.length - bad.length} present with the source digest, ${bad.length} not\n` +
         bad.map((r) => `  ${r.status} ${r.source}: ${reason(r)}\n`).join("");
     return { stdout, stderr, code: bad.length ? 1 : 0 };
 }

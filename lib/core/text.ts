@@ -59,3 +59,17 @@ export function patchThenVerify(text: string, replacements: ReadonlyMap<string, 
         return undefined;
     }
 }
+
+/** A message on one line: a tool's multi-line error in a one-line-per-item report (`a; b; c`). */
+export function oneLine(text: string): string {
+    return text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join("; ");
+}
+
+/** `1 image`, `2 images`: a count with its noun. */
+export function countOf(n: number, noun: string, plural = `${noun}s`): string {
+    return `${n} ${n === 1 ? noun : plural}`;
+}

@@ -1,4 +1,5 @@
 /** How the mirror commands reach registries: the access options and one client per host. */
+import { configKey } from "../core/configKeys";
 import { AuthMap } from "./auth";
 import { Endpoint, RegistryClient } from "./registry";
 import { RetryPolicy } from "./retry";
@@ -17,6 +18,11 @@ export interface RegistryAccess {
     readonly sourcePlainHttp?: boolean;
     /** Credentials per registry host. */
     readonly auths?: AuthMap;
+    /**
+     * What turns plain HTTP on, for the mirror and for sources, named in the error when a registry
+     * answers HTTPS with HTTP. @default the CLI's `--plain-http` and `--src-plain-http`
+     */
+    readonly plainHttpSwitches?: { readonly mirror: string; readonly source: string };
     /** Retries of each request and each copy. */
     readonly retry?: RetryPolicy;
     /**
@@ -25,6 +31,9 @@ export interface RegistryAccess {
      */
     readonly requestTimeoutMs?: number;
 }
+
+/** The stack settings that turn plain HTTP on (the program's and doctor's errors name them). */
+export const STACK_PLAIN_HTTP = { mirror: configKey("mirror", "plainHttp") + ": true", source: configKey("mirror", "sourcePlainHttp") + ": true" } as const;
 
 /** Registry clients, one per host, sharing tokens; the mirror's (if any) speaks `plainHttp`, the others `sourcePlainHttp`. */
 export class Clients {
@@ -37,10 +46,13 @@ export class Clients {
     for(host: string): RegistryClient {
         let c = this.clients.get(host);
         if (!c) {
+            const switches = this.access.plainHttpSwitches ?? { mirror: "--plain-http", source: "--src-plain-http" };
+            const isMirror = host === this.mirrorHost;
             const endpoint: Endpoint = {
                 host,
-                plainHttp: host === this.mirrorHost ? this.access.plainHttp : this.access.sourcePlainHttp,
+                plainHttp: isMirror ? this.access.plainHttp : this.access.sourcePlainHttp,
                 credentials: this.access.auths?.get(host),
+                plainHttpSwitch: isMirror ? switches.mirror : switches.source,
             };
             c = new RegistryClient(endpoint, { timeoutMs: this.access.requestTimeoutMs, retry: this.access.retry, onRetry: this.onRetry });
             this.clients.set(host, c);

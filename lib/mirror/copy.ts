@@ -14,6 +14,7 @@
  */
 import { Mirror } from "../rewrite/mirror";
 import { stopSignal } from "../core/interrupt";
+import { countOf, oneLine } from "../core/text";
 import { writeTempAuthFile } from "./auth";
 import { Clients, RegistryAccess, retryReporter } from "./clients";
 import { DEFAULT_COPY_JOBS } from "./defaults";
@@ -64,7 +65,9 @@ class Progress {
         private readonly started: number,
         private readonly say: (line: string) => void,
     ) {}
-    report(r: ImageResult, extra = ""): void {
+    report(given: ImageResult, extra = ""): void {
+        // One line per image whatever a tool's error holds: scripts read the report line by line.
+        const r = given.reason !== undefined ? { ...given, reason: oneLine(given.reason) } : given;
         this.results.set(r.source, r);
         this.done++;
         const counts = { copied: 0, present: 0, failed: 0 };
@@ -87,8 +90,19 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
 
     // (1) The pairs, and what an interrupted run already learnt.
     const pairs = pairsOf(references, mirror);
-    const journal = new Journal(options.journal === false ? undefined : (options.journal ?? defaultJournal(mirror, pairs)));
-    if (journal.entries.size > 0) say(`resuming an interrupted run: ${journal.entries.size} of ${pairs.length} images known from ${journal.file}`);
+    const journal =
+        options.journal === false
+            ? new Journal(undefined)
+            : options.journal !== undefined
+              ? new Journal(options.journal)
+              : new Journal(defaultJournal(mirror, pairs), true);
+    if (journal.entries.size > 0) {
+        const done = [...journal.entries.values()].filter((e) => e.status === "done").length;
+        say(
+            `resuming an interrupted run from ${journal.file}: ${done} of ${countOf(pairs.length, "image")} done` +
+                (journal.entries.size > done ? `, the source digest of ${journal.entries.size - done} more known` : ""),
+        );
+    }
     const progress = new Progress(pairs.length, started, say);
     let resumed = 0;
 

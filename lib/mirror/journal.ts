@@ -20,7 +20,16 @@ export interface JournalEntry {
 /** A run's journal; with no file it only remembers in memory. */
 export class Journal {
     readonly entries = new Map<string, JournalEntry>();
-    constructor(readonly file: string | undefined) {
+    /**
+     * @param file where the journal is kept; none: in memory only.
+     * @param tidy remove the folders the journal was made in once they are empty (the default
+     *   journal's `.kfstack-cache/mirror/`, which nobody asked for); a folder given with
+     *   `--journal` is the user's.
+     */
+    constructor(
+        readonly file: string | undefined,
+        private readonly tidy = false,
+    ) {
         if (!file || !fs.existsSync(file)) return;
         for (const line of fs.readFileSync(file, "utf8").split("\n")) {
             if (!line.trim()) continue;
@@ -44,7 +53,16 @@ export class Journal {
     }
     /** The run finished with nothing left to do: the journal has served its purpose. */
     finish(): void {
-        if (this.file) fs.rmSync(this.file, { force: true });
+        if (!this.file) return;
+        fs.rmSync(this.file, { force: true });
+        if (!this.tidy) return;
+        for (const dir of [path.dirname(this.file), path.dirname(path.dirname(this.file))]) {
+            try {
+                fs.rmdirSync(dir);
+            } catch {
+                return; // not empty (another run's journal, the kustomize cache): it stays
+            }
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
+import { countOf } from "../core/text";
 import * as path from "path";
 import { pipeline } from "stream/promises";
 import { Readable, Transform } from "stream";
@@ -400,7 +401,7 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
     // The bundle first: a damaged one is found wherever it is checked, skopeo or not.
     const { images, blobsOf } = await checkLayout(dir);
     skopeoBinary();
-    say(`${dir}: ${images.size} images, every file checked against its digest`);
+    say(`${dir}: ${countOf(images.size, "image")}, every file checked against its digest`);
     const clients = new Clients(options, mirror.host, retryReporter(say));
     const auth = writeTempAuthFile(options.auths ?? new Map());
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-import-"));

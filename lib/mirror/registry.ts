@@ -40,6 +40,8 @@ export interface Endpoint {
      */
     readonly plainHttp?: boolean;
     readonly credentials?: Credentials;
+    /** What turns plain HTTP on for this registry, for the error when it answers HTTPS with HTTP (`--plain-http`). @default none */
+    readonly plainHttpSwitch?: string;
 }
 
 /** A registry call that failed; `retryable` for 429, 5xx, resets and time-outs. */
@@ -89,6 +91,12 @@ function describeFailure(e: unknown, timeoutMs: number): string {
     if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${Math.round(timeoutMs / 1000)} s`;
     if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ""}`;
     return cause?.message ?? err.message;
+}
+
+/** Whether a failed HTTPS request met a server speaking plain HTTP (OpenSSL's "wrong version number"). */
+function answersPlainHttp(e: unknown): boolean {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    return cause?.code === "ERR_SSL_WRONG_VERSION_NUMBER" || /wrong version number|HTTP response to HTTPS client/i.test(cause?.message ?? "");
 }
 
 /** Parses `Bearer realm="...",service="...",scope="..."`. */
@@ -166,6 +174,14 @@ export class RegistryClient {
             });
         } catch (e) {
             throwIfStopped(`${method} ${url}`);
+            // A registry that speaks plain HTTP answers the TLS handshake with an HTTP response:
+            // no retry helps; the fix is one switch.
+            if (!this.endpoint.plainHttp && answersPlainHttp(e)) {
+                throw new RegistryError(
+                    `${this.endpoint.host} answers plain HTTP, not HTTPS${this.endpoint.plainHttpSwitch ? `: add ${this.endpoint.plainHttpSwitch}` : ""}`,
+                    false,
+                );
+            }
             throw new RegistryError(`${method} ${url}: ${describeFailure(e, this.timeoutMs)}`, true);
         }
     }

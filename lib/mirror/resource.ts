@@ -8,7 +8,7 @@
 import { parseMirror } from "../rewrite/mirror";
 import { parseReference } from "../images/reference";
 import { AuthMap } from "./auth";
-import { Clients } from "./clients";
+import { Clients, STACK_PLAIN_HTTP } from "./clients";
 import { copyImages } from "./copy";
 import { pairsOf, splitName, targetString } from "./naming";
 import { Credentials } from "./registry";
@@ -100,7 +100,10 @@ export async function mirrorImage(p: MirroredImageProps): Promise<MirroredImageS
 export async function readMirrorDigest(p: MirroredImageProps): Promise<string> {
     const mirror = parseMirror(p.mirror);
     const [pair] = pairsOf([p.source], mirror);
-    const clients = new Clients({ plainHttp: p.plainHttp, sourcePlainHttp: p.sourcePlainHttp, auths: authMap(p) }, mirror.host);
+    const clients = new Clients(
+        { plainHttp: p.plainHttp, sourcePlainHttp: p.sourcePlainHttp, auths: authMap(p), plainHttpSwitches: STACK_PLAIN_HTTP },
+        mirror.host,
+    );
     const repo = splitName(pair.targetName).repository;
     const info = await clients.for(mirror.host).headManifest(repo, pair.targetReference);
     return info?.digest ?? "";
@@ -122,7 +125,7 @@ export async function deleteImage(s: MirroredImageState): Promise<void> {
     if (!s.deleteFromMirror) return;
     const mirror = parseMirror(s.mirror);
     const [pair] = pairsOf([s.source], mirror);
-    const clients = new Clients({ plainHttp: s.plainHttp, auths: authMap(s) }, mirror.host);
+    const clients = new Clients({ plainHttp: s.plainHttp, auths: authMap(s), plainHttpSwitches: STACK_PLAIN_HTTP }, mirror.host);
     await clients
         .for(mirror.host)
         .deleteManifest(splitName(pair.targetName).repository, s.digest)

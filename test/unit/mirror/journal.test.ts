@@ -21,6 +21,20 @@ describe("copy journal", () => {
             assert.equal(again.entries.get("docker.io/library/a:1")?.status, "done");
             again.finish();
             assert.equal(fs.existsSync(file), false);
+            assert.equal(fs.existsSync(path.dirname(file)), true, "a folder given with --journal is the user's");
+            // The default journal's folders go when they are empty, not while another file is in them.
+            const own = path.join(dir, ".kfstack-cache", "mirror", "j.jsonl");
+            const other = path.join(dir, ".kfstack-cache", "kustomize");
+            fs.mkdirSync(other, { recursive: true });
+            const tidy = new Journal(own, true);
+            tidy.record({ source: "docker.io/library/a:1", digest: "sha256:1", status: "done" });
+            tidy.finish();
+            assert.deepEqual(fs.readdirSync(path.join(dir, ".kfstack-cache")), ["kustomize"]);
+            fs.rmdirSync(other);
+            const alone = new Journal(own, true);
+            alone.record({ source: "docker.io/library/a:1", digest: "sha256:1", status: "done" });
+            alone.finish();
+            assert.equal(fs.existsSync(path.join(dir, ".kfstack-cache")), false, "nothing left behind");
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
