@@ -4,6 +4,8 @@ import {
     Owner,
     Registered,
     dataName,
+    formatMarks,
+    objectMarks,
     immutableFields,
     objectIndex,
     planUpgrade,
@@ -189,5 +191,44 @@ describe("upgrades in place (lib/plan/upgrade)", () => {
             deleteData: ["CustomResourceDefinition/widgets.example.com"],
             replaceData: [],
         });
+    });
+});
+
+describe("kfstack diff's marks (objectMarks, formatMarks)", () => {
+    const cm = (name: string, data: Record<string, string>): K8sObject => ({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name, namespace: "kubeflow" },
+        data,
+    });
+    it("marks each object: updated in place, replaced with its field, deleted, moved between apps, data kept or its replacement refused, created", () => {
+        const before = [
+            { name: "a", objects: [cm("same", { a: "1" }), cm("edited", { a: "1" }), cm("gone", {}), deployment("x"), claim("data"), claim("logs")] },
+            { name: "b", objects: [cm("moving", { a: "1" })] },
+        ];
+        const after = [
+            { name: "a", objects: [cm("same", { a: "1" }), cm("edited", { a: "2" }), deployment("y"), claim("logs", "fast"), cm("new", {})] },
+            { name: "c", objects: [cm("moving", { a: "1" })] },
+        ];
+        const marks = objectMarks(before, after);
+        const byName = new Map(marks.map((m) => [m.object.split("/").pop(), m]));
+        assert.equal(byName.get("same"), undefined, "unchanged objects are left out");
+        assert.equal(byName.get("edited")?.mark, "updated");
+        assert.deepEqual(byName.get("ctl"), { object: "apps/v1/Deployment/kubeflow/ctl", mark: "replaced", fields: ["spec.selector.matchLabels.app"] });
+        assert.equal(byName.get("gone")?.mark, "deleted");
+        assert.deepEqual(byName.get("moving"), { object: "v1/ConfigMap/kubeflow/moving", mark: "same", moved: { from: "b", to: "c" } });
+        assert.deepEqual(byName.get("data")?.data, { name: "PersistentVolumeClaim/kubeflow/data", holds: "its volume's data (20Gi)" });
+        assert.equal(byName.get("data")?.mark, "kept");
+        assert.equal(byName.get("logs")?.mark, "data-replaced");
+        assert.equal(byName.get("new")?.mark, "created");
+        const text = formatMarks(marks);
+        assert.match(text, /replaced: Deployment kubeflow\/ctl — spec\.selector\.matchLabels\.app cannot change in place/);
+        assert.match(text, /unchanged: ConfigMap kubeflow\/moving \(moved from app b to app c\)/);
+        assert.match(
+            text,
+            /DATA: kept \(not in the new release\): PersistentVolumeClaim kubeflow\/data — holds its volume's data \(20Gi\); delete with kfstack:upgrade\.deleteData: PersistentVolumeClaim\/kubeflow\/data/,
+        );
+        assert.match(text, /DATA: replacement refused: PersistentVolumeClaim kubeflow\/logs — spec\.storageClassName cannot change in place — would lose/);
+        assert.match(text, /1 created, 1 updated in place, 1 replaced, 1 deleted, 1 moved between apps, 2 with data at risk\n$/);
     });
 });
