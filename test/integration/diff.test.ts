@@ -81,6 +81,24 @@ describe("kfstack diff between two releases", function () {
             added: ["docker.io/kubeflownotebookswg/pvcviewer-controller:v1.9.3"],
             removed: ["docker.io/kubeflownotebookswg/pvcviewer-controller:v1.9.2"],
         });
+        // Per object: what the upgrade's `up` does to it; the dropped CRD is data, kept unless allowed.
+        const marks = Object.fromEntries((d.objects as { object: string; mark: string }[]).map((m) => [m.object, m]));
+        assert.deepEqual(Object.keys(marks).sort(), [
+            "apiextensions.k8s.io/v1/CustomResourceDefinition//pytorchjobs.kubeflow.org",
+            "apiextensions.k8s.io/v1/CustomResourceDefinition//xgboostjobs.kubeflow.org",
+            "apps/v1/Deployment/kubeflow/pvcviewer-controller-manager",
+            "v1/ConfigMap/kubeflow/kfstack-diff-added",
+        ]);
+        assert.equal(marks["apps/v1/Deployment/kubeflow/pvcviewer-controller-manager"].mark, "updated");
+        assert.equal(marks["v1/ConfigMap/kubeflow/kfstack-diff-added"].mark, "created");
+        assert.deepEqual(marks["apiextensions.k8s.io/v1/CustomResourceDefinition//xgboostjobs.kubeflow.org"], {
+            object: "apiextensions.k8s.io/v1/CustomResourceDefinition//xgboostjobs.kubeflow.org",
+            mark: "kept",
+            data: {
+                name: "CustomResourceDefinition/xgboostjobs.kubeflow.org",
+                holds: "every XGBoostJob object in the cluster (deleting a CRD deletes them all)",
+            },
+        });
     });
 
     it("the same in text; identical trees: nothing changed", async () => {
@@ -90,6 +108,11 @@ describe("kfstack diff between two releases", function () {
         assert.match(r.stdout, /^app training-operator: 1 added, 1 removed, 1 changed$/m);
         assert.match(r.stdout, /^ {2}! CRD schema changed: apiextensions\.k8s\.io\/v1\/CustomResourceDefinition\/\/pytorchjobs\.kubeflow\.org$/m);
         assert.match(r.stdout, /^images to mirror before the upgrade \(1\):\n {2}docker\.io\/kubeflownotebookswg\/pvcviewer-controller:v1\.9\.3$/m);
+        assert.match(
+            r.stdout,
+            /^ {2}DATA: kept \(not in the new release\): CustomResourceDefinition xgboostjobs\.kubeflow\.org — .*kfstack:upgrade\.deleteData/m,
+        );
+        assert.match(r.stdout, /^ {2}1 created, 2 updated in place, 0 replaced, 0 deleted, 0 moved between apps, 1 with data at risk$/m);
         const same = await runCliAsync(["diff", TREE_191, TREE_191, "--json"], { cwd: work }).done;
         const d = JSON.parse(same.stdout);
         assert.ok(Object.values(d.apps as Record<string, { status: string }>).every((a) => a.status === "same"));
