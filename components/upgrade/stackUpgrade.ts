@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K8sObject, objectKey } from "../../lib/core";
+import { sessionFor } from "../../lib/cli/audit";
 import {
     dataEntries,
+    KeptObject,
+    liveObjectsQuery,
     ObjectIndex,
     PreparedPlatform,
     Registered,
@@ -29,7 +32,7 @@ export interface ComponentNames {
 export interface StackUpgradeArgs {
     readonly prepared: PreparedPlatform;
     readonly extras: { readonly admission: readonly K8sObject[]; readonly storageObjects: readonly K8sObject[] };
-    readonly settings: { readonly upgrade: UpgradeSettings; readonly storage?: { readonly protect: boolean } };
+    readonly settings: { readonly upgrade: UpgradeSettings; readonly storage?: { readonly protect: boolean }; readonly cluster: string };
     readonly names: ComponentNames;
 }
 
@@ -71,7 +74,11 @@ export async function planStackUpgrade(args: StackUpgradeArgs): Promise<StackUpg
     const [indexOutput, digestsOutput] = await Promise.all([self.getOutputDetails("objectIndex"), self.getOutputDetails("appDigests")]);
     const previous = readObjectIndex(indexOutput.value);
     const registered = registeredObjects({ ...args, protectVolumes: args.settings.storage?.protect ?? false });
-    const plan = planUpgrade(previous, registered, args.settings.upgrade);
+    const first = planUpgrade(previous, registered, args.settings.upgrade);
+    // On-prem the provider talks to the ambient kubeconfig's cluster: ask it how many objects each
+    // kept CRD holds (an EKS stack's cluster is an output of this very program: not asked).
+    const live = args.settings.cluster === "onprem" ? await liveObjects(first.kept) : new Map<string, number>();
+    const plan = live.size > 0 ? planUpgrade(previous, registered, args.settings.upgrade, live) : first;
     for (const note of plan.notes) (note.includes("kept in the cluster") || note.includes("unprotects") ? pulumi.log.warn : pulumi.log.info)(note);
     checkUpgrade(plan);
     const withVersions = registered.map((r) => {
@@ -80,4 +87,34 @@ export async function planStackUpgrade(args: StackUpgradeArgs): Promise<StackUpg
     });
     const index = withKept(objectIndex(withVersions), plan.kept, { chain: KeptData.TYPE, scope: args.names.kept });
     return { plan, index, namedByApp: !previous && digestsOutput.value !== undefined, before: dataEntries(previous) };
+}
+
+/** How many objects each kept CRD holds now, by key; a CRD the cluster cannot tell of (unreachable, not served) is left out. */
+async function liveObjects(kept: readonly KeptObject[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const queries = kept
+        .map((k) => [k.key, liveObjectsQuery(k)] as const)
+        .filter((q): q is readonly [string, { group: string; version: string; plural: string }] => !!q[1]);
+    if (queries.length === 0) return counts;
+    let api: ReturnType<typeof sessionFor>;
+    try {
+        api = sessionFor(undefined, undefined, 5000);
+    } catch {
+        return counts; // no kubeconfig here: the preview names what the CRDs hold without a count
+    }
+    const custom = api.kc.makeApiClient(api.k8s.CustomObjectsApi);
+    await Promise.all(
+        queries.map(async ([key, q]) => {
+            try {
+                // One object and the server's count of the rest: never the whole list.
+                const list = (await api.call(`/apis/${q.group}/${q.version}/${q.plural}`, () =>
+                    custom.listClusterCustomObject({ group: q.group, version: q.version, plural: q.plural, limit: 1 }),
+                )) as { items?: unknown[]; metadata?: { remainingItemCount?: number } };
+                counts.set(key, (list.items?.length ?? 0) + (list.metadata?.remainingItemCount ?? 0));
+            } catch {
+                // Not served any more, or the cluster is not reachable from here: no count.
+            }
+        }),
+    );
+    return counts;
 }

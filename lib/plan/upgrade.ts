@@ -23,7 +23,7 @@ import * as crypto from "crypto";
 import { configKey } from "../core/configKeys";
 import { InputError } from "../core/errors";
 import { K8sObject, groupKind, isPlainObject, objectKey } from "../core/objects";
-import { deepEqual } from "../core/text";
+import { countOf, deepEqual } from "../core/text";
 import { changedPaths } from "./diff";
 
 /** The kinds whose objects hold data, and what deleting one loses. */
@@ -164,8 +164,8 @@ export interface IndexEntry {
     readonly i?: Record<string, unknown>;
     /** For an object that holds data: what it holds. */
     readonly d?: string;
-    /** For a CRD: the group/kind it defines and a digest of its versions' schemas. */
-    readonly s?: [string, string];
+    /** For a CRD: the group/kind it defines, a digest of its versions' schemas, and its plural (how its objects are listed). */
+    readonly s?: [string, string, string?];
     /** For a CRD: the versions it was registered with (those of the release and any kept unserved). */
     readonly v?: string[];
     /** Registered `protect`ed (a volume): the engine refuses to delete it until an `up` unprotects it. */
@@ -212,7 +212,11 @@ export function objectIndex(registered: readonly Registered[]): ObjectIndex {
             ...(holds ? { d: holds } : {}),
             ...(target
                 ? {
-                      s: [target, digest((r.object.spec as { versions?: unknown }).versions ?? null)] as [string, string],
+                      s: [
+                          target,
+                          digest((r.object.spec as { versions?: unknown }).versions ?? null),
+                          (r.object.spec as { names?: { plural?: string } }).names?.plural,
+                      ] as [string, string, string?],
                       v: [...versionNames(r.object), ...(r.keptVersions ?? [])],
                   }
                 : {}),
@@ -302,7 +306,13 @@ const resourceName = (scope: string, key: string): string => {
  * The upgrade from the stack's index (`previous`, undefined for a new stack or one an older
  * kfstack made) to what this `up` registers.
  */
-export function planUpgrade(previous: ObjectIndex | undefined, now: readonly Registered[], settings: UpgradeSettings): UpgradePlan {
+export function planUpgrade(
+    previous: ObjectIndex | undefined,
+    now: readonly Registered[],
+    settings: UpgradeSettings,
+    /** How many objects of each kept CRD the cluster holds, by CRD key, where it could tell (`liveObjectsQuery`). */
+    live: ReadonlyMap<string, number> = new Map(),
+): UpgradePlan {
     const objects = new Map<string, ObjectPlan>();
     const notes: string[] = [];
     const problems: string[] = [];
@@ -391,7 +401,7 @@ export function planUpgrade(previous: ObjectIndex | undefined, now: readonly Reg
         notes.push(
             unprotecting
                 ? `${name}: protected; this update unprotects it and the next \`pulumi up\` deletes it, as ${configKey("upgrade", "deleteData")} allows`
-                : `${name}: not in this release; kept in the cluster with ${before.d} — add "${name}" to ${configKey("upgrade", "deleteData")} to delete it`,
+                : `${name}: not in this release; kept in the cluster with ${before.d}${live.has(key) ? ` (${countOf(live.get(key) as number, "object")} of its kind now)` : ""} — add "${name}" to ${configKey("upgrade", "deleteData")} to delete it`,
         );
     }
     for (const n of settings.deleteData)
@@ -416,6 +426,14 @@ function describe(key: string): string {
 function placeOf(owner: Owner, app?: string): string {
     const component = owner.chain.slice(owner.chain.lastIndexOf("$") + 1);
     return app ? `app ${app}` : component;
+}
+
+/** How to list the objects of a kept CRD (group, a version it had, its plural): undefined when the index cannot tell. */
+export function liveObjectsQuery(k: KeptObject): { group: string; version: string; plural: string } | undefined {
+    const [target, , plural] = k.entry.s ?? [];
+    const version = k.entry.v?.[0];
+    if (!target || !plural || !version) return undefined;
+    return { group: target.slice(0, target.indexOf("/")), version, plural };
 }
 
 /** Throws the upgrade's problems as one error, one line each. */
