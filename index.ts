@@ -122,7 +122,9 @@ export = async () => {
             ...(storage ? { volumes: storage.volumes } : {}),
             ...(upgrade.plan.kept.length > 0 ? { keptData: kept.names } : {}),
             // What this up registered: the next up plans its upgrade from it (lib/plan/upgrade).
-            objectIndex: upgrade.index,
+            // Kept as a secret for its display, not its content: a preview would otherwise list
+            // every changed entry of ~600 in the PR's diff; it is the state's, not the reader's.
+            objectIndex: pulumi.secret(upgrade.index),
         } as Record<string, pulumi.Input<unknown>>;
     } catch (e) {
         // A problem the user can fix: one message, no stack trace.

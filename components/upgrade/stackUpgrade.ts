@@ -72,7 +72,8 @@ export async function planStackUpgrade(args: StackUpgradeArgs): Promise<StackUpg
         name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
     });
     const [indexOutput, digestsOutput] = await Promise.all([self.getOutputDetails("objectIndex"), self.getOutputDetails("appDigests")]);
-    const previous = readObjectIndex(indexOutput.value);
+    // Written as a secret (index.ts says why); an index written in plain text reads as well.
+    const previous = readObjectIndex(indexOutput.secretValue ?? indexOutput.value);
     const registered = registeredObjects({ ...args, protectVolumes: args.settings.storage?.protect ?? false });
     const first = planUpgrade(previous, registered, args.settings.upgrade);
     // On-prem the provider talks to the ambient kubeconfig's cluster: ask it how many objects each
