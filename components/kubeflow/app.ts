@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { K8sObject, droppedNamespaceOf, objectKey } from "../../lib/core";
+import { K8sObject, droppedNamespaceOf } from "../../lib/core";
 import { ObjectPlan, appRegistration, objectResourceName } from "../../lib/plan";
 import { KubeObject, forUpgrade } from "../kubernetes";
 
@@ -60,7 +60,6 @@ export class KubeflowApp extends pulumi.ComponentResource {
         super(KubeflowApp.TYPE, name, {}, opts);
         const registration = appRegistration(args.objects, args.annotations);
         const resources = new Map<string, KubeObject>();
-        const originals = new Map(args.objects.map((o) => [objectKey(o), o]));
         // Each object after every object it waits for (lib/plan decides the order), so those
         // are registered already; the provider comes through `parent`.
         for (const step of registration.steps) {
@@ -69,7 +68,7 @@ export class KubeflowApp extends pulumi.ComponentResource {
             const { inputs, aliases } = forUpgrade(given, args.upgrade?.get(step.key));
             if (args.formerScope !== undefined) {
                 // An older kfstack named a cluster-scoped object with the namespace its manifest gave it.
-                const ns = droppedNamespaceOf(originals.get(step.key) as K8sObject);
+                const ns = droppedNamespaceOf(step.source);
                 const named = ns ? { metadata: { ...step.object.metadata, namespace: ns } } : step.object;
                 aliases.push({ name: objectResourceName(args.formerScope, named) });
             }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { K8sObject, objectKey } from "../../lib/core";
+import { K8sObject } from "../../lib/core";
 import { sessionFor } from "../../lib/cli/audit";
 import {
     dataEntries,
@@ -14,7 +14,7 @@ import {
     objectIndex,
     planUpgrade,
     readObjectIndex,
-    withKept,
+    nextIndex,
 } from "../../lib/plan";
 import { KubeflowApp, KubeflowPlatform } from "../kubeflow";
 import { OnPremStorage } from "../onprem";
@@ -75,18 +75,15 @@ export async function planStackUpgrade(args: StackUpgradeArgs): Promise<StackUpg
     // Written as a secret (index.ts says why); an index written in plain text reads as well.
     const previous = readObjectIndex(indexOutput.secretValue ?? indexOutput.value);
     const registered = registeredObjects({ ...args, protectVolumes: args.settings.storage?.protect ?? false });
-    const first = planUpgrade(previous, registered, args.settings.upgrade);
+    const now = objectIndex(registered);
+    const first = planUpgrade(previous, registered, args.settings.upgrade, { index: now });
     // On-prem the provider talks to the ambient kubeconfig's cluster: ask it how many objects each
     // kept CRD holds (an EKS stack's cluster is an output of this very program: not asked).
     const live = args.settings.cluster === "onprem" ? await liveObjects(first.kept) : new Map<string, number>();
-    const plan = live.size > 0 ? planUpgrade(previous, registered, args.settings.upgrade, live) : first;
+    const plan = live.size > 0 ? planUpgrade(previous, registered, args.settings.upgrade, { index: now, live }) : first;
     for (const note of plan.notes) (note.includes("kept in the cluster") || note.includes("unprotects") ? pulumi.log.warn : pulumi.log.info)(note);
     checkUpgrade(plan);
-    const withVersions = registered.map((r) => {
-        const keptVersions = plan.objects.get(objectKey(r.object))?.keepVersions;
-        return keptVersions ? { ...r, keptVersions } : r;
-    });
-    const index = withKept(objectIndex(withVersions), plan.kept, { chain: KeptData.TYPE, scope: args.names.kept });
+    const index = nextIndex(now, plan, { chain: KeptData.TYPE, scope: args.names.kept });
     return { plan, index, namedByApp: !previous && digestsOutput.value !== undefined, before: dataEntries(previous) };
 }
 

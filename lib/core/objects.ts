@@ -152,9 +152,8 @@ const droppedNamespaces = new WeakMap<K8sObject, string>();
 export function withServerScope(objects: readonly K8sObject[]): void {
     const clusterKinds = new Set(CLUSTER_SCOPED_BUILT_IN);
     for (const o of objects) {
-        const spec = o.spec as { group?: string; scope?: string; names?: { kind?: string } } | undefined;
-        if (o.kind === "CustomResourceDefinition" && spec?.scope === "Cluster" && spec.group && spec.names?.kind)
-            clusterKinds.add(`${spec.group}/${spec.names.kind}`);
+        const defined = crdGroupKind(o);
+        if (defined && (o.spec as { scope?: string }).scope === "Cluster") clusterKinds.add(defined);
     }
     for (const o of objects) {
         if (o.metadata.namespace === undefined || !clusterKinds.has(groupKind(o.apiVersion, o.kind))) continue;

@@ -35,6 +35,8 @@ export function withAnnotations(o: K8sObject, annotations: Readonly<Record<strin
 export interface Registration {
     readonly key: string;
     readonly object: K8sObject;
+    /** The plan's object the inputs were made from (what `droppedNamespaceOf` and the like know). */
+    readonly source: K8sObject;
     readonly dependsOn: readonly string[];
 }
 
@@ -66,6 +68,7 @@ export function appRegistration(objects: readonly K8sObject[], annotations: Read
         const key = objectKey(o);
         return {
             key,
+            source: o,
             object: withAnnotations(withoutInjectedCaBundles(withoutDroppedEmpties(o)), annotations),
             dependsOn: [...(plan.get(key) ?? []), ...(o === closing ? otherEnds : [])],
         };

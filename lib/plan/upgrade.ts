@@ -22,9 +22,10 @@
 import * as crypto from "crypto";
 import { configKey } from "../core/configKeys";
 import { InputError } from "../core/errors";
-import { K8sObject, groupKind, isPlainObject, objectKey } from "../core/objects";
+import { K8sObject, crdGroupKind, describeObject, groupKind, isPlainObject, objectKey } from "../core/objects";
 import { countOf, deepEqual } from "../core/text";
 import { changedPaths } from "./diff";
+import { objectResourceName } from "./registration";
 
 /** The kinds whose objects hold data, and what deleting one loses. */
 const DATA_KINDS: Readonly<Record<string, { readonly namespaced: boolean; readonly holds: (o: K8sObject) => string | undefined }>> = {
@@ -112,12 +113,6 @@ export function immutableFields(o: K8sObject): Record<string, unknown> | undefin
     return Object.keys(fields).length > 0 ? fields : undefined;
 }
 
-/** The group and kind a CRD defines (`kubeflow.org/Notebook`), the key its objects are found by. */
-export function crdTarget(o: K8sObject): string | undefined {
-    const spec = o.spec as { group?: string; names?: { kind?: string } } | undefined;
-    return o.kind === "CustomResourceDefinition" && spec?.group && spec.names?.kind ? `${spec.group}/${spec.names.kind}` : undefined;
-}
-
 function versionNames(crd: K8sObject): string[] {
     return ((crd.spec as { versions?: { name?: string }[] })?.versions ?? []).map((v) => v.name ?? "");
 }
@@ -184,8 +179,6 @@ export interface ObjectIndex {
 /** One registered object, as the index records it. */
 export interface Registered {
     readonly object: K8sObject;
-    /** For a CRD: versions registered besides the release's (kept unserved: `ObjectPlan.keepVersions`). */
-    readonly keptVersions?: readonly string[];
     readonly owner: Owner;
     readonly app?: string;
     readonly protect?: boolean;
@@ -203,7 +196,7 @@ export function objectIndex(registered: readonly Registered[]): ObjectIndex {
         if (o < 0) o = owners.push(id) - 1;
         const i = immutableFields(r.object);
         const holds = dataName(r.object) ? DATA_KINDS[r.object.kind].holds(r.object) : undefined;
-        const target = crdTarget(r.object);
+        const target = crdGroupKind(r.object);
         objects[objectKey(r.object)] = {
             o,
             ...(r.app ? { a: r.app } : {}),
@@ -217,7 +210,7 @@ export function objectIndex(registered: readonly Registered[]): ObjectIndex {
                           digest((r.object.spec as { versions?: unknown }).versions ?? null),
                           (r.object.spec as { names?: { plural?: string } }).names?.plural,
                       ] as [string, string, string?],
-                      v: [...versionNames(r.object), ...(r.keptVersions ?? [])],
+                      v: versionNames(r.object),
                   }
                 : {}),
             ...(r.protect ? { p: true as const } : {}),
@@ -226,17 +219,25 @@ export function objectIndex(registered: readonly Registered[]): ObjectIndex {
     return { v: 1, owners, objects };
 }
 
-/** The index with the kept objects, now registered by `owner`. */
-export function withKept(index: ObjectIndex, kept: readonly KeptObject[], owner: Owner): ObjectIndex {
-    if (kept.length === 0) return index;
-    const owners = [...index.owners];
-    let o = owners.indexOf(ownerId(owner));
-    if (o < 0) o = owners.push(ownerId(owner)) - 1;
-    const objects = { ...index.objects };
-    for (const k of kept) {
-        // eslint-disable-next-line @typescript-eslint/no-unused-vars
-        const { a, p, ...entry } = k.entry;
-        objects[k.key] = { ...entry, o, ...(k.protect ? { p: true as const } : {}) };
+/**
+ * The index this `up` leaves: what it registers (`now`, from `objectIndex`), with the versions
+ * kept in CRDs and the kept data objects, now registered by `keptOwner`.
+ */
+export function nextIndex(now: ObjectIndex, plan: UpgradePlan, keptOwner: Owner): ObjectIndex {
+    const owners = [...now.owners];
+    const objects = { ...now.objects };
+    for (const [key, p] of plan.objects) {
+        const e = objects[key];
+        if (p.keepVersions && e) objects[key] = { ...e, v: [...(e.v ?? []), ...p.keepVersions] };
+    }
+    if (plan.kept.length > 0) {
+        let o = owners.indexOf(ownerId(keptOwner));
+        if (o < 0) o = owners.push(ownerId(keptOwner)) - 1;
+        for (const k of plan.kept) {
+            // eslint-disable-next-line @typescript-eslint/no-unused-vars
+            const { a, p, ...entry } = k.entry;
+            objects[k.key] = { ...entry, o, ...(k.protect ? { p: true as const } : {}) };
+        }
     }
     return { v: 1, owners, objects };
 }
@@ -297,10 +298,8 @@ export interface UpgradePlan {
     readonly problems: readonly string[];
 }
 
-const resourceName = (scope: string, key: string): string => {
-    const id = keyIdentity(key);
-    return `${scope}-${id.namespace ? id.namespace + "/" : ""}${id.name}`;
-};
+/** The resource name `objectResourceName` gave an index key's object under `scope`. */
+const resourceName = (scope: string, key: string): string => objectResourceName(scope, { metadata: keyIdentity(key) });
 
 /**
  * The upgrade from the stack's index (`previous`, undefined for a new stack or one an older
@@ -310,13 +309,19 @@ export function planUpgrade(
     previous: ObjectIndex | undefined,
     now: readonly Registered[],
     settings: UpgradeSettings,
-    /** How many objects of each kept CRD the cluster holds, by CRD key, where it could tell (`liveObjectsQuery`). */
-    live: ReadonlyMap<string, number> = new Map(),
+    options: {
+        /** `objectIndex(now)`, when the caller has it already. */
+        readonly index?: ObjectIndex;
+        /** How many objects of each kept CRD the cluster holds, by CRD key, where it could tell (`liveObjectsQuery`). */
+        readonly live?: ReadonlyMap<string, number>;
+    } = {},
 ): UpgradePlan {
+    const live = options.live ?? new Map<string, number>();
     const objects = new Map<string, ObjectPlan>();
     const notes: string[] = [];
     const problems: string[] = [];
     const kept: KeptObject[] = [];
+    const deleted = new Set<string>();
     if (!previous) return { objects, kept, notes, problems };
     const ownerOf = (i: number) => {
         const [chain, scope] = previous.owners[i].split("|");
@@ -324,10 +329,10 @@ export function planUpgrade(
     };
     const schemasBefore = new Map<string, string>();
     for (const e of Object.values(previous.objects)) if (e.s) schemasBefore.set(e.s[0], e.s[1]);
-    const nowIndex = objectIndex(now);
+    const nowIndex = options.index ?? objectIndex(now);
     const changedSchemas = new Map<string, K8sObject>();
     for (const r of now) {
-        const target = crdTarget(r.object);
+        const target = crdGroupKind(r.object);
         const e = nowIndex.objects[objectKey(r.object)];
         if (target && e.s && schemasBefore.has(target) && schemasBefore.get(target) !== e.s[1]) changedSchemas.set(target, r.object);
     }
@@ -380,13 +385,11 @@ export function planUpgrade(
         }
         if (plan.from || plan.unknownInPreview || plan.keepVersions) objects.set(key, plan);
     }
-    for (const [key, before] of Object.entries(previous.objects)) {
-        if (nowIndex.objects[key] || !before.d) continue;
-        const id = keyIdentity(key);
-        const name = nameOfData(id.kind, id.namespace, id.name);
+    for (const { key, name, before } of removedData(previous, (k) => k in nowIndex.objects)) {
         const was = ownerOf(before.o);
         if (allowedDelete.has(name) && !before.p) {
             notes.push(`${name}: deleted, as ${configKey("upgrade", "deleteData")} allows (it held ${before.d})`);
+            deleted.add(name);
             continue;
         }
         const unprotecting = allowedDelete.has(name) && before.p === true;
@@ -405,7 +408,7 @@ export function planUpgrade(
         );
     }
     for (const n of settings.deleteData)
-        if (!kept.some((k) => k.dataName === n) && !notes.some((l) => l.startsWith(`${n}: deleted`)))
+        if (!kept.some((k) => k.dataName === n) && !deleted.has(n))
             notes.push(
                 `${configKey("upgrade", "deleteData")} names ${n}, which this update neither keeps nor deletes (the release has it, or the stack never had it)`,
             );
@@ -418,14 +421,23 @@ function withoutProtect(e: IndexEntry): IndexEntry {
     return rest;
 }
 
-function describe(key: string): string {
-    const id = keyIdentity(key);
-    return `${id.kind} ${id.namespace ? id.namespace + "/" : ""}${id.name}`;
+/** The data objects of an index that are not `present` now, with their `kfstack:upgrade.*` names. */
+function* removedData(index: ObjectIndex, present: (key: string) => boolean): Generator<{ key: string; name: string; before: IndexEntry & { d: string } }> {
+    for (const [key, before] of Object.entries(index.objects)) {
+        if (!before.d || present(key)) continue;
+        const id = keyIdentity(key);
+        yield { key, name: nameOfData(id.kind, id.namespace, id.name), before: before as IndexEntry & { d: string } };
+    }
 }
 
+/** An index key's object as messages name it (`Deployment kubeflow/ctl`). */
+function describe(key: string): string {
+    return describeObject(keyIdentity(key));
+}
+
+/** Where an object was or is registered: its app, or the component its resource sits under. */
 function placeOf(owner: Owner, app?: string): string {
-    const component = owner.chain.slice(owner.chain.lastIndexOf("$") + 1);
-    return app ? `app ${app}` : component;
+    return app ? `app ${app}` : owner.chain.slice(owner.chain.lastIndexOf("$") + 1);
 }
 
 /** How to list the objects of a kept CRD (group, a version it had, its plural): undefined when the index cannot tell. */
@@ -563,8 +575,7 @@ export function formatMarks(marks: readonly ObjectMark[]): string {
     const lines: string[] = ["objects:"];
     for (const m of marks) {
         if (m.mark === "created" || (m.mark === "updated" && !m.moved)) continue;
-        const id = keyIdentity(m.object);
-        let line = `  ${MARK_TEXT[m.mark]}: ${id.kind} ${id.namespace ? id.namespace + "/" : ""}${id.name}`;
+        let line = `  ${MARK_TEXT[m.mark]}: ${describe(m.object)}`;
         if (m.moved) line += ` (moved from app ${m.moved.from} to app ${m.moved.to})`;
         if (m.mark === "replaced" || m.mark === "data-replaced") line += ` — ${m.fields?.join(", ")} cannot change in place`;
         if (m.data && m.mark === "kept") line += ` — holds ${m.data.holds}; delete with ${configKey("upgrade", "deleteData")}: ${m.data.name}`;
@@ -605,10 +616,7 @@ export function dataRisks(previous: ObjectIndex | undefined, objects: readonly K
     if (!previous) return [];
     const now = new Set(objects.map(objectKey));
     const out: string[] = [];
-    for (const [key, before] of Object.entries(previous.objects)) {
-        if (!before.d || now.has(key)) continue;
-        const id = keyIdentity(key);
-        const name = nameOfData(id.kind, id.namespace, id.name);
+    for (const { name, before } of removedData(previous, (k) => now.has(k))) {
         if (!allow.deleteData.includes(name))
             out.push(`${name} would be deleted, and ${before.d} with it; it is not allowed by ${configKey("upgrade", "deleteData")}`);
     }

@@ -11,7 +11,7 @@ import {
     planUpgrade,
     readObjectIndex,
     schemaProblems,
-    withKept,
+    nextIndex,
     withoutInjectedCaBundles,
 } from "../../../lib/plan";
 import { parseSettings } from "../../../lib/config";
@@ -111,7 +111,7 @@ describe("upgrades in place (lib/plan/upgrade)", () => {
         assert.ok(deleting.notes.some((n) => n.startsWith("PersistentVolumeClaim/kubeflow/data: deleted")));
         // The kept objects carry on in the next index, under the kept component; a later release takes them back.
         const keptOwner: Owner = { chain: "kfstack:upgrade:KeptData", scope: "kept-data" };
-        const next = withKept(objectIndex([]), kept.kept, keptOwner);
+        const next = nextIndex(objectIndex([]), kept, keptOwner);
         assert.equal(Object.keys(next.objects).length, 3);
         const back = planUpgrade(next, [at(claim("data"))], NONE);
         assert.deepEqual(back.objects.get(objectKey(claim("data")))?.from, { chain: keptOwner.chain, name: "kept-data-kubeflow/data" });
@@ -134,6 +134,9 @@ describe("upgrades in place (lib/plan/upgrade)", () => {
     it("a CRD version the release drops stays, not served", () => {
         const plan = planUpgrade(objectIndex([at(crd({}, ["v1", "v1alpha1"]))]), [at(crd({}, ["v1"]))], NONE);
         assert.deepEqual(plan.objects.get(objectKey(crd({})))?.keepVersions, ["v1alpha1"]);
+        // The next index remembers it, so later updates keep it too.
+        const now = objectIndex([at(crd({}, ["v1"]))]);
+        assert.deepEqual(nextIndex(now, plan, { chain: "k", scope: "kept" }).objects[objectKey(crd({}))].v, ["v1", "v1alpha1"]);
     });
 
     it("data objects and immutable fields by kind, from the data", () => {
