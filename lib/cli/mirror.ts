@@ -16,7 +16,6 @@ import { copyImages } from "../mirror/copy";
 import { formatBytes, ImageResult, RunSummary } from "../mirror/results";
 import { verifyImages } from "../mirror/verify";
 import { exportImages, importLayout } from "../mirror/layout";
-import { skopeoBinary } from "../mirror/skopeo";
 import { mirrorsOf, Outcome, Parsed } from "./args";
 import type { Io, Live } from "./commands";
 
@@ -82,7 +81,9 @@ function outcomeOf(summary: RunSummary, verb: string): Outcome {
     const rate = summary.bytes / Math.max(summary.seconds, 0.001);
     const text =
         `kfstack mirror ${verb}: ${countOf(summary.results.length, "image")}: ${summary.copied} ${verb === "export" ? "exported" : "copied"}, ${summary.present} already there, ${summary.failed} failed` +
-        `; ${formatBytes(summary.bytes)} in ${summary.seconds.toFixed(1)} s (${formatBytes(rate)}/s)` +
+        `; ${formatBytes(summary.bytes)} ${verb === "copy" ? "sent " : ""}in ${summary.seconds.toFixed(1)} s (${formatBytes(rate)}/s)` +
+        (summary.mounted ? `, ${formatBytes(summary.mounted)} mounted from other mirror repositories` : "") +
+        (summary.skipped ? `, ${formatBytes(summary.skipped)} already in the mirror` : "") +
         (summary.resumed ? `; ${summary.resumed} resumed from the journal` : "") +
         "\n" +
         failed.map((r) => `  failed ${r.source}: ${r.reason}\n`).join("");
@@ -99,7 +100,6 @@ export async function mirrorCopyCommand(p: Parsed, { stdin, live }: Io): Promise
     const jobs = jobsOf(p);
     const journal = p.flags.get("--journal")?.[0];
     if (journal) checkOutputPath(journal, "file", `--journal ${journal}`);
-    skopeoBinary();
     const summary = await copyImages(refs, mirror, {
         jobs,
         plainHttp: p.switches.has("--plain-http"),

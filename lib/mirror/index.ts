@@ -1,4 +1,4 @@
-/** Filling the mirror: the registry API client, skopeo as the copier, the copy engine, air-gap export/import. */
+/** Filling the mirror: the registry API client, the copy engine (its own streaming copier, adaptive per registry), skopeo for layout imports, air-gap export/import. */
 export * from "./retry";
 export * from "./registry";
 export * from "./auth";
@@ -8,6 +8,7 @@ export * from "./clients";
 export * from "./journal";
 export * from "./results";
 export * from "./scheduler";
+export * from "./adaptive";
 export * from "./verify";
 export * from "./copy";
 export * from "./layout";

@@ -6,8 +6,11 @@
  * registry names in `WWW-Authenticate` (Docker Hub, Harbor, ECR's Basic).
  */
 import * as crypto from "crypto";
+import * as http from "http";
+import * as https from "https";
+import { Readable } from "stream";
 import { KfstackError } from "../core/errors";
-import { throwIfStopped, withStop } from "../core/interrupt";
+import { InterruptedError, stopSignal, throwIfStopped, withStop } from "../core/interrupt";
 import type { Credentials } from "../core/credentials";
 import { DOCKER_HUB } from "../images/reference";
 import { Classified, RetryPolicy, withRetries } from "./retry";
@@ -110,6 +113,19 @@ export function parseChallenge(header: string): { scheme: string; params: Record
     return { scheme, params };
 }
 
+/**
+ * Kept-alive connections for blob bytes: a far registry costs a round trip or two per new
+ * connection (TCP, TLS), so every blob reuses an open one. `fetch` keeps its own pool for
+ * the small requests; blobs go through node:http, whose streams pipe without the copies a
+ * web stream makes.
+ */
+const AGENTS = { "http:": new http.Agent({ keepAlive: true, scheduling: "lifo" }), "https:": new https.Agent({ keepAlive: true, scheduling: "lifo" }) };
+
+/** The blob's bytes did not hash to its digest (or were not its size): never retried, never stored. */
+export class BlobDigestError extends KfstackError implements Classified {
+    readonly retryable = false;
+}
+
 export class RegistryClient {
     private readonly base: string;
     private readonly tokens = new Map<string, string>();
@@ -184,6 +200,77 @@ export class RegistryClient {
             }
             throw new RegistryError(`${method} ${url}: ${describeFailure(e, this.timeoutMs)}`, true);
         }
+    }
+
+    /**
+     * One raw HTTP exchange over a kept-alive connection, for blob bytes: the body (if any) is
+     * streamed, the answer handed over unread. No retries here (a streamed body cannot be
+     * sent twice); a 401 on a request without a body is answered once with fresh credentials,
+     * and redirects of a GET are followed (blob storage: S3 for ECR), without the registry's
+     * credentials when they leave its origin.
+     */
+    async exchange(
+        method: "GET" | "PUT",
+        pathOrUrl: string,
+        init: { scope: string; headers?: Record<string, string>; body?: Readable },
+    ): Promise<http.IncomingMessage> {
+        let url = new URL(pathOrUrl.startsWith("http") ? pathOrUrl : this.base + pathOrUrl);
+        const origin = new URL(this.base).origin;
+        for (let hop = 0, authenticated = false; ; hop++) {
+            const auth = url.origin === origin ? this.authorization(init.scope) : undefined;
+            const res = await this.rawOnce(method, url, { ...init.headers, ...(auth ? { authorization: auth } : {}) }, init.body);
+            if (res.statusCode === 401 && !init.body && !authenticated && url.origin === origin) {
+                res.resume();
+                if (auth?.startsWith("Basic ")) throw this.refused(init.scope);
+                await this.authenticate(String(res.headers["www-authenticate"] ?? ""), init.scope);
+                authenticated = true;
+                continue;
+            }
+            const status = res.statusCode ?? 0;
+            if (method === "GET" && status >= 300 && status < 400 && res.headers.location && hop < 5) {
+                res.resume();
+                url = new URL(res.headers.location, url);
+                continue;
+            }
+            if (status === 429 || status >= 500) {
+                res.resume();
+                throw new RegistryError(`${method} ${url.origin}${url.pathname}: HTTP ${status}`, true, status);
+            }
+            return res;
+        }
+    }
+
+    private rawOnce(method: string, url: URL, headers: Record<string, string>, body: Readable | undefined): Promise<http.IncomingMessage> {
+        const lib = url.protocol === "https:" ? https : http;
+        const what = `${method} ${url.origin}${url.pathname}`;
+        throwIfStopped(what);
+        return new Promise((resolve, reject) => {
+            let bodyError: unknown;
+            const req = lib.request(url, { method, headers, agent: AGENTS[url.protocol as "http:" | "https:"], signal: withStop() }, resolve);
+            // A connection that moves nothing for the request time-out is a stalled one.
+            req.setTimeout(this.timeoutMs, () => req.destroy(new RegistryError(`${what}: no data within ${Math.round(this.timeoutMs / 1000)} s`, true)));
+            req.on("error", (e) => {
+                if (bodyError) return reject(bodyError);
+                if (stopSignal.aborted) return reject(new InterruptedError(what));
+                if (e instanceof RegistryError) return reject(e);
+                if (!this.endpoint.plainHttp && answersPlainHttp({ cause: e })) {
+                    return reject(
+                        new RegistryError(
+                            `${this.endpoint.host} answers plain HTTP, not HTTPS${this.endpoint.plainHttpSwitch ? `: add ${this.endpoint.plainHttpSwitch}` : ""}`,
+                            false,
+                        ),
+                    );
+                }
+                const code = (e as { code?: string }).code;
+                reject(new RegistryError(`${what}: ${code ?? e.message}${code && e.message && !e.message.includes(code) ? ` (${e.message})` : ""}`, true));
+            });
+            if (!body) return void req.end();
+            body.on("error", (e) => {
+                bodyError = e;
+                req.destroy(e);
+            });
+            body.pipe(req);
+        });
     }
 
     private authorization(scope: string): string | undefined {
@@ -306,24 +393,39 @@ export class RegistryClient {
         return false;
     }
 
+    /** Starts an upload (POST); the URL to PUT the bytes to, with the digest set. */
+    async startUpload(repository: string, digest: string): Promise<string> {
+        const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope: `repository:${repository}:pull,push` });
+        await start.arrayBuffer();
+        this.expectOk(start, `start upload to ${repository}`, [202]);
+        const location = new URL(start.headers.get("location") ?? "", this.base);
+        location.searchParams.set("digest", digest);
+        return location.toString();
+    }
+
     /** Uploads a blob in one request (POST, then PUT with the digest); returns its digest. */
     async pushBlob(repository: string, data: Buffer): Promise<string> {
         const digest = sha256Digest(data);
         if (await this.blobExists(repository, digest)) return digest;
         const scope = `repository:${repository}:pull,push`;
-        const start = await this.request("POST", `/v2/${repository}/blobs/uploads/`, { scope });
-        await start.arrayBuffer();
-        this.expectOk(start, `start upload to ${repository}`, [202]);
-        const location = new URL(start.headers.get("location") ?? "", this.base);
-        location.searchParams.set("digest", digest);
-        const put = await this.request("PUT", location.toString(), { scope, body: data, headers: { "content-type": "application/octet-stream" } });
+        const location = await this.startUpload(repository, digest);
+        const put = await this.request("PUT", location, { scope, body: data, headers: { "content-type": "application/octet-stream" } });
         await put.arrayBuffer();
         this.expectOk(put, `upload ${digest} to ${repository}`, [201]);
         return digest;
     }
 
-    /** Stores a manifest under a tag or its digest; returns its digest. */
+    /**
+     * Stores a manifest under a tag or its digest; returns its digest. The digest the registry
+     * answers with (`Docker-Content-Digest`) must be the one of the bytes sent: a registry that
+     * stored something else is an error, never a success. `confirmed` says it answered one.
+     */
     async putManifest(repository: string, reference: string, body: Buffer, mediaType: string): Promise<string> {
+        return (await this.storeManifest(repository, reference, body, mediaType)).digest;
+    }
+
+    /** putManifest, telling whether the registry confirmed the digest it stored. */
+    async storeManifest(repository: string, reference: string, body: Buffer, mediaType: string): Promise<{ digest: string; confirmed: boolean }> {
         const res = await this.request("PUT", `/v2/${repository}/manifests/${reference}`, {
             scope: `repository:${repository}:pull,push`,
             body,
@@ -331,7 +433,12 @@ export class RegistryClient {
         });
         const text = await res.text();
         this.expectOk(res, `PUT manifest ${repository}:${reference} (${text.slice(0, 200)})`, [201]);
-        return sha256Digest(body);
+        const digest = sha256Digest(body);
+        const stored = res.headers.get("docker-content-digest");
+        if (stored && stored !== digest) {
+            throw new RegistryError(`${this.endpoint.host}/${repository}:${reference}: the registry stored the manifest as ${stored}, not as its digest ${digest}`, false);
+        }
+        return { digest, confirmed: stored === digest };
     }
 
     async deleteManifest(repository: string, digest: string): Promise<void> {

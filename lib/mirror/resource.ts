@@ -89,7 +89,7 @@ export function underCopyLimit<T>(copySlots: number | undefined, fn: () => Promi
 export async function mirrorImage(p: MirroredImageProps): Promise<MirroredImageState> {
     const mirror = parseMirror(p.mirror);
     const summary = await underCopyLimit(p.copySlots, () =>
-        copyImages([p.source], mirror, { plainHttp: p.plainHttp, sourcePlainHttp: p.sourcePlainHttp, auths: authMap(p), jobs: 1, journal: false }),
+        copyImages([p.source], mirror, { plainHttp: p.plainHttp, sourcePlainHttp: p.sourcePlainHttp, auths: authMap(p), journal: false }),
     );
     const r = summary.results[0];
     if (!r || r.status === "failed" || !r.digest) throw new Error(`mirroring ${p.source} into ${p.mirror} failed: ${r?.reason ?? "no result"}`);

@@ -11,7 +11,7 @@ export interface ImageResult {
     /** The source digest the mirror holds (or should hold). */
     readonly digest?: string;
     readonly reason?: string;
-    /** Size of the image's blobs (all platforms), when copied. */
+    /** Bytes of the image's blobs sent (mounted and already present ones not counted), when copied. */
     readonly bytes?: number;
 }
 
@@ -20,15 +20,28 @@ export interface RunSummary {
     readonly copied: number;
     readonly present: number;
     readonly failed: number;
+    /** Bytes of blobs streamed into the mirror (what crossed the wire, manifests aside). */
     readonly bytes: number;
+    /** Bytes of blobs mounted from another mirror repository (nothing sent). */
+    readonly mounted: number;
+    /** Bytes of blobs the mirror already held (nothing sent). */
+    readonly skipped: number;
     readonly seconds: number;
     /** Images whose source digest came from the journal of an interrupted run. */
     readonly resumed: number;
 }
 
 /** A run's summary from its results. */
-export function summarise(results: ImageResult[], bytes: number, started: number, resumed: number): RunSummary {
+export function summarise(
+    results: ImageResult[],
+    bytes: number,
+    started: number,
+    resumed: number,
+    notSent: { mounted: number; present: number } = { mounted: 0, present: 0 },
+): RunSummary {
     return {
+        mounted: notSent.mounted,
+        skipped: notSent.present,
         results,
         copied: results.filter((r) => r.status === "copied").length,
         present: results.filter((r) => r.status === "present").length,

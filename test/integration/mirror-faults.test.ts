@@ -72,7 +72,6 @@ describe("kfstack mirror under faults", function () {
                 journal: false,
                 retry: { attempts: 40, baseMs: 10, capMs: 200 },
                 requestTimeoutMs: 2000,
-                attemptTimeoutMs: 4000,
                 progress: (l) => lines.push(l),
             });
             const failed = summary.results.filter((r) => r.status === "failed");
