@@ -118,7 +118,7 @@ function upgradeBench(): void {
     if (process.argv.includes("--write")) writeSection("Upgrades in place", table);
 }
 
-/** Issue 12: filling the mirror, kfstack vs sequential skopeo (bench/mirror.ts). */
+/** Issue 26: filling the mirror, kfstack vs crane, regctl and skopeo on loopback and far links (bench/mirror.ts). */
 function mirrorBench(): void {
     const args = process.argv.includes("--write") ? ["--write"] : [];
     const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "bench", "mirror.js"), ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });

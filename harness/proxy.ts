@@ -6,6 +6,7 @@
  */
 import * as http from "http";
 import * as net from "net";
+import { Transform } from "stream";
 import { freePort } from "./processes";
 
 export interface Faults {
@@ -25,6 +26,41 @@ export interface Faults {
     readonly seed?: number;
 }
 
+/**
+ * A far link, for the benchmark: each request waits `requestMs` before it is forwarded (a
+ * round trip), the first on a new connection `connectMs` more (TCP and TLS set-up), and the
+ * bytes of request and response bodies share `bytesPerSecond` per direction.
+ */
+export interface Link {
+    readonly requestMs: number;
+    readonly connectMs: number;
+    readonly bytesPerSecond: number;
+}
+
+/** A shared budget of bytes per second: each chunk waits for its turn. */
+class Pace {
+    private free = 0;
+    constructor(private readonly bytesPerMs: number) {}
+    /** Milliseconds to wait before `n` more bytes may pass. */
+    reserve(n: number): number {
+        const now = performance.now();
+        const start = Math.max(now, this.free);
+        this.free = start + n / this.bytesPerMs;
+        return this.free - now;
+    }
+}
+
+/** Paces a stream through a budget. */
+function paced(pace: Pace): Transform {
+    return new Transform({
+        transform(chunk: Buffer, _enc, done) {
+            const wait = pace.reserve(chunk.length);
+            if (wait < 1) return done(null, chunk);
+            setTimeout(() => done(null, chunk), wait);
+        },
+    });
+}
+
 export interface ProxyStats {
     requests: number;
     faults: number;
@@ -36,6 +72,8 @@ export interface ProxyStats {
     mounts: Map<string, number>;
     /** Manifests stored (PUT …/manifests/…). */
     manifestPuts: number;
+    /** Connections opened to the proxy. */
+    connections: number;
 }
 
 export interface Proxy {
@@ -59,10 +97,13 @@ export function seeded(seed: number): () => number {
 }
 
 function emptyStats(): ProxyStats {
-    return { requests: 0, faults: 0, uploadedBytes: 0, blobUploads: new Map(), mounts: new Map(), manifestPuts: 0 };
+    return { requests: 0, faults: 0, uploadedBytes: 0, blobUploads: new Map(), mounts: new Map(), manifestPuts: 0, connections: 0 };
 }
 
-export async function startProxy(target: string, faults: Faults = {}): Promise<Proxy> {
+export async function startProxy(target: string, faults: Faults = {}, link?: Link): Promise<Proxy> {
+    const uploadPace = link ? new Pace(link.bytesPerSecond / 1000) : undefined;
+    const answerPace = link ? new Pace(link.bytesPerSecond / 1000) : undefined;
+    const fresh = new WeakSet<net.Socket>();
     const port = await freePort();
     const [targetHost, targetPort] = target.split(":");
     let random = seeded(faults.seed ?? 1);
@@ -128,18 +169,23 @@ export async function startProxy(target: string, faults: Faults = {}): Promise<P
                 }
                 if (req.method === "PUT" && /\/manifests\//.test(url) && up.statusCode === 201) stats.manifestPuts++;
                 res.writeHead(up.statusCode ?? 502, up.headers);
-                up.pipe(res);
+                if (answerPace) up.pipe(paced(answerPace)).pipe(res);
+                else up.pipe(res);
             });
             upstream.on("error", () => res.destroy());
             req.on("data", (c: Buffer) => {
                 if (req.method === "PUT" || req.method === "PATCH" || req.method === "POST") stats.uploadedBytes += c.length;
             });
-            req.pipe(upstream);
+            if (uploadPace) req.pipe(paced(uploadPace)).pipe(upstream);
+            else req.pipe(upstream);
         };
-        if (delay) setTimeout(forward, delay);
+        const far = link ? link.requestMs + (fresh.has(req.socket) ? 0 : link.connectMs) : 0;
+        if (link) fresh.add(req.socket);
+        if (delay + far) setTimeout(forward, delay + far);
         else forward();
     });
     server.on("connection", (s) => {
+        proxy.stats.connections++;
         sockets.add(s);
         s.on("close", () => sockets.delete(s));
     });

@@ -300,7 +300,8 @@ class CopyRun {
         await withRetries(
             () => this.transfer(blob, size, from, fromRepository, repository, limits),
             this.options.retry,
-            (e, attempt, wait) => this.say(`retry ${attempt + 1} of blob ${blob.slice(0, 19)} into ${repository} in ${(wait / 1000).toFixed(1)} s: ${messageOf(e)}`),
+            (e, attempt, wait) =>
+                this.say(`retry ${attempt + 1} of blob ${blob.slice(0, 19)} into ${repository} in ${(wait / 1000).toFixed(1)} s: ${messageOf(e)}`),
         );
         return "sent";
     }
@@ -379,7 +380,8 @@ async function manifestTree(client: RegistryClient, repository: string, digest: 
     if (doc.config) blobs.set(doc.config.digest, doc.config.size);
     for (const l of doc.layers ?? []) blobs.set(l.digest, l.size);
     for (const l of doc.fsLayers ?? []) if (!blobs.has(l.blobSum)) blobs.set(l.blobSum, -1);
-    const children = isIndexType(info.mediaType) || doc.manifests ? await Promise.all((doc.manifests ?? []).map((m) => manifestTree(client, repository, m.digest))) : [];
+    const children =
+        isIndexType(info.mediaType) || doc.manifests ? await Promise.all((doc.manifests ?? []).map((m) => manifestTree(client, repository, m.digest))) : [];
     return { info: info as ManifestInfo & { body: Buffer }, children, blobs };
 }
 

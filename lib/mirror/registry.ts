@@ -436,7 +436,10 @@ export class RegistryClient {
         const digest = sha256Digest(body);
         const stored = res.headers.get("docker-content-digest");
         if (stored && stored !== digest) {
-            throw new RegistryError(`${this.endpoint.host}/${repository}:${reference}: the registry stored the manifest as ${stored}, not as its digest ${digest}`, false);
+            throw new RegistryError(
+                `${this.endpoint.host}/${repository}:${reference}: the registry stored the manifest as ${stored}, not as its digest ${digest}`,
+                false,
+            );
         }
         return { digest, confirmed: stored === digest };
     }
