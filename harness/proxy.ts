@@ -66,6 +66,8 @@ export interface ProxyStats {
     faults: number;
     /** Request body bytes of PUT/PATCH/POST (what was uploaded through the proxy). */
     uploadedBytes: number;
+    /** Request body bytes of blob uploads (PUT/PATCH …/blobs/uploads/…). */
+    blobBytes: number;
     /** Finished blob uploads (PUT …/blobs/uploads/…?digest=D), per digest. */
     blobUploads: Map<string, number>;
     /** Cross-repository mounts that succeeded (201), per digest. */
@@ -97,7 +99,7 @@ export function seeded(seed: number): () => number {
 }
 
 function emptyStats(): ProxyStats {
-    return { requests: 0, faults: 0, uploadedBytes: 0, blobUploads: new Map(), mounts: new Map(), manifestPuts: 0, connections: 0 };
+    return { requests: 0, faults: 0, uploadedBytes: 0, blobBytes: 0, blobUploads: new Map(), mounts: new Map(), manifestPuts: 0, connections: 0 };
 }
 
 export async function startProxy(target: string, faults: Faults = {}, link?: Link): Promise<Proxy> {
@@ -175,6 +177,7 @@ export async function startProxy(target: string, faults: Faults = {}, link?: Lin
             upstream.on("error", () => res.destroy());
             req.on("data", (c: Buffer) => {
                 if (req.method === "PUT" || req.method === "PATCH" || req.method === "POST") stats.uploadedBytes += c.length;
+                if ((req.method === "PUT" || req.method === "PATCH") && url.includes("/blobs/uploads/")) stats.blobBytes += c.length;
             });
             if (uploadPace) req.pipe(paced(uploadPace)).pipe(upstream);
             else req.pipe(upstream);

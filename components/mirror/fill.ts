@@ -10,7 +10,7 @@ export interface FillArgs {
     /** Source references the mirror must hold (`PreparedApp.sourceImages` of every app). */
     readonly sourceImages: readonly string[];
     /**
-     * `skopeo`: every platform, digests kept (MirroredImage). `docker`: through a Docker host
+     * `skopeo`: every platform, digests kept (MirroredImage; the name is historical, kfstack copies). `docker`: through a Docker host
      * (@pulumi/docker RemoteImage → Tag → RegistryImage), one platform, new digests: digest-pinned
      * references are refused.
      * @default "skopeo"

@@ -60,7 +60,7 @@ export interface MirroredImageArgs {
 }
 
 /**
- * One image in the mirror, byte for byte (skopeo, digests kept): `create` copies and
+ * One image in the mirror, byte for byte (every platform, digests kept; lib/mirror/copy): `create` copies and
  * verifies, `read` reports the mirror's digest (drift: a moved tag, a deleted image), `diff`
  * replaces on a new source, `delete` leaves the image unless `deleteFromMirror`.
  */

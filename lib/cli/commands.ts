@@ -169,7 +169,7 @@ export const COMMANDS: readonly CommandSpec[] = [
             "--journal": "optional",
         },
         args: "",
-        summary: "every image into the mirror, digests kept (skopeo)",
+        summary: "every image into the mirror, every platform, digests kept (streamed; transfers adapt to the link, --jobs caps them)",
         run: async (p, io) => (await import("./mirror")).mirrorCopyCommand(p, io),
     },
     {

@@ -67,7 +67,7 @@ export const SCHEMA = {
             default: "none",
         }),
         engine: choice(["skopeo", "docker"], {
-            doc: "`skopeo` (every platform, digests kept) or `docker` (a Docker host; one platform, new digests; digest-pinned images refused)",
+            doc: "`skopeo` (every platform, digests kept; the name is historical: kfstack's own registry client copies) or `docker` (a Docker host; one platform, new digests; digest-pinned images refused)",
             default: "skopeo",
         }),
         jobs: whole({ doc: "images `pulumi up`'s mirror copies at once (`kfstack mirror copy` takes `--jobs`)", default: DEFAULT_COPY_JOBS, min: 1, max: 64 }),

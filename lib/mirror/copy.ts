@@ -20,6 +20,7 @@
  * with the bytes sent, mounted and skipped told apart, and a summary.
  */
 import * as crypto from "crypto";
+import { IncomingMessage } from "http";
 import { Transform, TransformCallback } from "stream";
 import { Mirror } from "../rewrite/mirror";
 import { stopSignal } from "../core/interrupt";
@@ -49,6 +50,9 @@ export interface CopyOptions extends RegistryAccess {
     /** Progress lines (stderr in the CLI). */
     readonly progress?: (line: string) => void;
 }
+
+/** A progress line at least this often while blobs move. */
+const HEARTBEAT_MS = 15_000;
 
 /** An image found to need a copy, with its source digest. */
 interface Work {
@@ -93,12 +97,21 @@ class Progress {
     mounted = 0;
     present = 0;
     private done = 0;
+    private lastLine = Date.now();
     constructor(
         private readonly total: number,
         private readonly started: number,
         private readonly say: (line: string) => void,
     ) {}
+    /** A line when none came for a while (a big image on a slow link): the run is alive, and how fast. */
+    heartbeat(quietMs: number, inFlight: () => string): void {
+        if (Date.now() - this.lastLine < quietMs) return;
+        this.lastLine = Date.now();
+        const rate = this.sent / Math.max((Date.now() - this.started) / 1000, 0.001);
+        this.say(`[${this.done}/${this.total}] still copying: ${inFlight()}; ${formatBytes(this.sent)} sent, ${formatBytes(rate)}/s`);
+    }
     report(given: ImageResult, extra = ""): void {
+        this.lastLine = Date.now();
         // One line per image whatever a registry's error holds: scripts read the report line by line.
         const r = given.reason !== undefined ? { ...given, reason: oneLine(given.reason) } : given;
         this.results.set(r.source, r);
@@ -141,11 +154,17 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
     // transfers back. Twice the cap keeps every transfer place fed.
     const open = new Gate(Math.max(4, 2 * cap));
     const copies: Promise<void>[] = [];
-    await parallel(pairs, Math.max(4, 2 * cap), async (p) => {
-        const work = await run.lookup(p);
-        if (work) copies.push(open.run(() => run.copy(work)));
-    });
-    await Promise.all(copies);
+    const beat = setInterval(() => progress.heartbeat(HEARTBEAT_MS, () => run.inFlight()), 1000);
+    beat.unref();
+    try {
+        await parallel(pairs, Math.max(4, 2 * cap), async (p) => {
+            const work = await run.lookup(p);
+            if (work) copies.push(open.run(() => run.copy(work)));
+        });
+        await Promise.all(copies);
+    } finally {
+        clearInterval(beat);
+    }
 
     const list = pairs.map((p) => progress.results.get(p.source.normalized)).filter((r): r is ImageResult => r !== undefined);
     const summary = summarise(list, progress.sent, started, run.resumed, { mounted: progress.mounted, present: progress.present });
@@ -167,6 +186,7 @@ function congested(e: unknown): boolean {
 
 class CopyRun {
     resumed = 0;
+    private copying = 0;
     /** `repository@digest` → the placement of that blob in that mirror repository in this run. */
     private readonly inRepository = new Map<string, Promise<Placement>>();
     /** blob → the mirror repository that holds it once its upload in this run ends. */
@@ -210,8 +230,23 @@ class CopyRun {
     }
 
     /** Steps (2) to (4) for one image. */
-    async copy({ pair: p, digest }: Work): Promise<void> {
+    async copy(work: Work): Promise<void> {
         if (stopSignal.aborted) return;
+        this.copying++;
+        try {
+            await this.copyImage(work);
+        } finally {
+            this.copying--;
+        }
+    }
+
+    /** What is in flight, for the heartbeat line. */
+    inFlight(): string {
+        const limit = this.limits.for(this.mirror.endpoint.host);
+        return `${countOf(this.copying, "image")}, ${countOf(limit.running, "blob transfer")} into the mirror (${limit.limit} at most now)`;
+    }
+
+    private async copyImage({ pair: p, digest }: Work): Promise<void> {
         const source = p.source.normalized;
         const target = targetString(p);
         const repository = splitName(p.targetName).repository;
@@ -319,6 +354,7 @@ class CopyRun {
         const slots = [];
         for (const l of limits) slots.push(await l.acquire());
         let moved = 0;
+        let body: IncomingMessage | undefined;
         try {
             const [upload, res] = await Promise.allSettled([
                 this.mirror.startUpload(repository, blob),
@@ -329,7 +365,7 @@ class CopyRun {
                 res.value.destroy();
                 throw upload.reason;
             }
-            const body = res.value;
+            body = res.value;
             if (body.statusCode !== 200) {
                 body.resume();
                 throw new RegistryError(`${from.endpoint.host}: GET blob ${fromRepository}@${blob}: HTTP ${body.statusCode}`, false, body.statusCode);
@@ -339,11 +375,12 @@ class CopyRun {
                 moved += n;
                 this.progress.sent += n;
             });
-            body.on("error", (e) => check.destroy(e));
+            const source = body;
+            source.on("error", (e) => check.destroy(e));
             const put = await this.mirror.exchange("PUT", upload.value, {
                 scope: `repository:${repository}:pull,push`,
                 headers: { "content-type": "application/octet-stream", "content-length": String(length) },
-                body: body.pipe(check),
+                body: source.pipe(check),
             });
             const text = await readText(put);
             if (put.statusCode !== 201) {
@@ -357,6 +394,8 @@ class CopyRun {
             if (stored && stored !== blob) throw new RegistryError(`${this.mirror.endpoint.host}: ${repository} stored ${blob} as ${String(stored)}`, false);
             slots.forEach((s) => s.done(moved));
         } catch (e) {
+            // The source's connection is dropped with the attempt (a stalled or refused upload).
+            if (body && !body.complete) body.destroy();
             // Bytes of a failed attempt were sent all the same, but will be sent again: count them once.
             this.progress.sent -= moved;
             slots.forEach((s) => s.failed(congested(e)));

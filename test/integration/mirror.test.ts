@@ -108,6 +108,13 @@ describe("kfstack mirror on real registries", function () {
         }
         const sharedDigest = "sha256:" + require("crypto").createHash("sha256").update(shared).digest("hex");
         assert.equal(proxy.stats.blobUploads.get(sharedDigest) ?? 0, 1, "the shared layer was uploaded once");
+        // Bytes are counted as sent: the summary's figure is what crossed the proxy in blob
+        // uploads; the shared layer's second image mounted it, counted apart.
+        const sent = /; ([\d.]+) KiB sent in/.exec(r.stderr);
+        assert.ok(sent, r.stderr);
+        assert.ok(Math.abs(Number(sent[1]) - proxy.stats.blobBytes / 1024) < 0.06, `${sent[1]} KiB reported, ${proxy.stats.blobBytes} B uploaded`);
+        assert.match(r.stderr, new RegExp(`, ${(shared.length / 1024).toFixed(1)} KiB mounted from other mirror repositories`));
+        assert.match(r.stderr, /copied [^\n]*team-[ab]\/app:[\d.]+ \([\d.]+ KiB sent, [\d.]+ KiB mounted, /);
         const uploads = [...proxy.stats.blobUploads.values()];
         assert.ok(
             uploads.every((n) => n === 1),
@@ -156,9 +163,13 @@ describe("kfstack mirror on real registries", function () {
         assert.equal(v.status, 1);
         assert.match(v.stdout, new RegExp(`^missing\\t${victim.replace(/[.]/g, "\\.")}\\t`, "m"));
         assert.match(v.stderr, /4 present with the source digest, 1 not/);
+        proxy.reset();
         const r = await copy();
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stderr, /1 copied, 4 already there/);
+        // Its blobs stayed in the mirror: nothing is sent again, and the report says so.
+        assert.equal(proxy.stats.blobBytes, 0);
+        assert.match(r.stderr, /; 0 B sent in [\d.]+ s \([^)]*\), [\d.]+ KiB already in the mirror/);
         v = await verify();
         assert.equal(v.status, 0, v.stderr);
     });
@@ -227,9 +238,12 @@ describe("kfstack mirror on real registries", function () {
             assert.equal(r.stdout, "");
         }
         // copy streams through kfstack's own client: no skopeo needed (import still uses it).
-        const noSkopeo = await runCliAsync(["mirror", "copy", "--images", images, "--mirror", `${proxy.host}/kf`, "--plain-http", "--src-plain-http", "--dest-authfile", authFile], {
-            env: { ...process.env, KFSTACK_SKOPEO: path.join(work, "no-such-skopeo") },
-        }).done;
+        const noSkopeo = await runCliAsync(
+            ["mirror", "copy", "--images", images, "--mirror", `${proxy.host}/kf`, "--plain-http", "--src-plain-http", "--dest-authfile", authFile],
+            {
+                env: { ...process.env, KFSTACK_SKOPEO: path.join(work, "no-such-skopeo") },
+            },
+        ).done;
         assert.equal(noSkopeo.status, 0, noSkopeo.stderr);
         const empty = await runCliAsync(["mirror", "copy", "--images", "-", "--mirror", `${proxy.host}/kf`], { input: "# nothing\n" }).done;
         assert.equal(empty.status, 2);
