@@ -26,7 +26,7 @@ import { Link, startProxy } from "../harness/proxy";
 import { CLI, sharedPresent, RENDERED_191 } from "../harness/paths";
 import { imageList, inventoryOf, parseReference } from "../lib/images";
 import { hostComponent, mirrorString, parseMirror } from "../lib/rewrite";
-import { RegistryClient } from "../lib/mirror";
+import { parallel, RegistryClient } from "../lib/mirror";
 import { writeSection } from "./benchmark";
 
 const MiB = 1024 * 1024;
@@ -138,16 +138,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
     });
 }
 
-/** Runs `fn` over the items, `n` at a time. */
-async function inParallel<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-    let i = 0;
-    await Promise.all(
-        Array.from({ length: n }, async () => {
-            while (i < items.length) await fn(items[i++]);
-        }),
-    );
-}
-
 interface Tool {
     readonly name: string;
     /** Copies every image into `mirrorHost` (the proxy); throws on a failure. */
@@ -156,7 +146,7 @@ interface Tool {
 
 function perImage(
     name: string,
-    parallel: number,
+    jobs: number,
     command: (src: string, dst: string) => [string, string[], NodeJS.ProcessEnv?],
     prepare?: (mirrorHost: string) => Promise<void>,
 ): Tool {
@@ -165,7 +155,7 @@ function perImage(
         copy: async (refs, mirrorHost) => {
             await prepare?.(mirrorHost);
             const mirror = parseMirror(`${mirrorHost}/kf`);
-            await inParallel(refs, parallel, async (r) => {
+            await parallel(refs, jobs, async (r) => {
                 const [cmd, args, env] = command(r, mirrorString(r, mirror));
                 const res = await run(cmd, args, env);
                 if (res.status !== 0) throw new Error(`${name} ${r}: ${res.stderr.slice(-500)}`);

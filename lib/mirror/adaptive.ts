@@ -10,6 +10,7 @@
  * (the registry or the link says it is full). The best decays a little each round, so a
  * link that gets faster is probed again. `max` (`--jobs`) is a cap, never exceeded.
  */
+import { Gate } from "./scheduler";
 
 export interface AdaptiveOptions {
     /**
@@ -32,89 +33,73 @@ export interface Slot {
 }
 
 export class AdaptiveLimit {
-    private current: number;
-    private active = 0;
-    private readonly waiting: (() => void)[] = [];
+    private readonly gate: Gate;
     private slowStart = true;
     private best = 0;
     private roundStart: number;
     private roundBytes = 0;
     private roundDone = 0;
     private readonly now: () => number;
-    /** The limit after each change, for the run's report. */
-    readonly changes: number[] = [];
     /** The highest limit reached. */
     peak: number;
 
     constructor(private readonly options: AdaptiveOptions) {
         this.now = options.now ?? Date.now;
-        this.current = Math.max(1, Math.min(options.max, options.initial ?? 4));
-        this.peak = this.current;
+        this.gate = new Gate(Math.max(1, Math.min(options.max, options.initial ?? 4)));
+        this.peak = this.gate.size;
         this.roundStart = this.now();
     }
 
     get limit(): number {
-        return this.current;
+        return this.gate.size;
     }
 
     get running(): number {
-        return this.active;
+        return this.gate.running;
     }
 
     /** Waits for a free place (first come, first served). */
-    acquire(): Promise<Slot> {
-        if (this.active < this.current) return Promise.resolve(this.take());
-        return new Promise((resolve) => this.waiting.push(() => resolve(this.take())));
-    }
-
-    private take(): Slot {
-        this.active++;
+    async acquire(): Promise<Slot> {
+        const release = await this.gate.acquire();
         let ended = false;
-        const end = (): void => {
-            if (ended) return;
+        const end = (): boolean => {
+            if (ended) return false;
             ended = true;
-            this.active--;
-            this.wake();
+            return true;
         };
         return {
             done: (bytes) => {
-                if (ended) return;
+                if (!end()) return;
                 this.roundBytes += bytes;
                 this.roundDone++;
-                if (this.roundDone >= this.current) this.endRound();
-                end();
+                if (this.roundDone >= this.limit) this.endRound();
+                release();
             },
             failed: (congested) => {
-                if (ended) return;
+                if (!end()) return;
                 if (congested) this.backOff();
-                end();
+                release();
             },
         };
-    }
-
-    private wake(): void {
-        while (this.active < this.current && this.waiting.length > 0) this.waiting.shift()!();
     }
 
     private set(limit: number): void {
         const next = Math.max(1, Math.min(this.options.max, limit));
-        if (next === this.current) return;
-        this.current = next;
+        if (next === this.limit) return;
+        this.gate.resize(next);
         this.peak = Math.max(this.peak, next);
-        this.changes.push(next);
-        this.wake();
     }
 
     private endRound(): void {
         const elapsed = Math.max(1, this.now() - this.roundStart);
         const rate = this.roundBytes / elapsed;
         if (this.slowStart) {
-            if (rate >= this.best * 1.1) this.set(this.current * 2);
+            if (rate >= this.best * 1.1) this.set(this.limit * 2);
             else this.slowStart = false;
         } else if (rate >= this.best * 1.05) {
-            this.set(this.current + 1);
+            this.set(this.limit + 1);
         } else if (rate < this.best * 0.6) {
-            this.set(this.current - 1);
+            this.set(this.limit - 1);
         }
         this.best = Math.max(rate, this.best * 0.97);
         this.roundStart = this.now();
@@ -126,7 +111,7 @@ export class AdaptiveLimit {
     backOff(): void {
         this.slowStart = false;
         this.best *= 0.5;
-        this.set(Math.floor(this.current / 2));
+        this.set(Math.floor(this.limit / 2));
         this.roundStart = this.now();
         this.roundBytes = 0;
         this.roundDone = 0;
@@ -141,9 +126,5 @@ export class HostLimits {
         let l = this.limits.get(host);
         if (!l) this.limits.set(host, (l = new AdaptiveLimit(this.options)));
         return l;
-    }
-    /** Each host's highest limit, for the summary. */
-    peaks(): Map<string, number> {
-        return new Map([...this.limits].map(([h, l]) => [h, l.peak]));
     }
 }

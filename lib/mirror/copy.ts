@@ -33,7 +33,7 @@ import { Pair, pairsOf, splitName, targetString } from "./naming";
 import { BlobDigestError, isIndexType, ManifestInfo, RegistryClient, RegistryError } from "./registry";
 import { formatBytes, ImageResult, messageOf, RunSummary, summarise } from "./results";
 import { withRetries } from "./retry";
-import { parallel } from "./scheduler";
+import { Gate, parallel } from "./scheduler";
 import { mirrorDigestOf, sourceDigestOf } from "./verify";
 
 export interface CopyOptions extends RegistryAccess {
@@ -58,25 +58,6 @@ const HEARTBEAT_MS = 15_000;
 interface Work {
     readonly pair: Pair;
     readonly digest: string;
-}
-
-/** At most `size` tasks at once, first come first served. */
-class Gate {
-    private active = 0;
-    private readonly waiting: (() => void)[] = [];
-    constructor(private readonly size: number) {}
-    async run<T>(task: () => Promise<T>): Promise<T> {
-        // A finished task hands its place to the next waiting one, so none slips in between.
-        if (this.active < this.size) this.active++;
-        else await new Promise<void>((r) => this.waiting.push(r));
-        try {
-            return await task();
-        } finally {
-            const next = this.waiting.shift();
-            if (next) next();
-            else this.active--;
-        }
-    }
 }
 
 /** How each blob of an image got into the mirror. */
@@ -148,18 +129,18 @@ export async function copyImages(references: string[], mirror: Mirror, options: 
         );
     }
     const progress = new Progress(pairs.length, started, say);
-    const run = new CopyRun(clients, clients.for(mirror.host), new HostLimits({ max: cap }), journal, progress, options, say);
     // Images are looked up ahead (two HEADs each) and copied as they are found to need it;
     // many are open at once (their manifest requests are small): the adaptive limits hold the
     // transfers back. Twice the cap keeps every transfer place fed.
-    const open = new Gate(Math.max(4, 2 * cap));
+    const imagesAtOnce = Math.max(4, 2 * cap);
+    const run = new CopyRun(clients, clients.for(mirror.host), new HostLimits({ max: cap }), new Gate(imagesAtOnce), journal, progress, options, say);
     const copies: Promise<void>[] = [];
     const beat = setInterval(() => progress.heartbeat(HEARTBEAT_MS, () => run.inFlight()), 1000);
     beat.unref();
     try {
-        await parallel(pairs, Math.max(4, 2 * cap), async (p) => {
+        await parallel(pairs, imagesAtOnce, async (p) => {
             const work = await run.lookup(p);
-            if (work) copies.push(open.run(() => run.copy(work)));
+            if (work) copies.push(run.copy(work));
         });
         await Promise.all(copies);
     } finally {
@@ -186,7 +167,6 @@ function congested(e: unknown): boolean {
 
 class CopyRun {
     resumed = 0;
-    private copying = 0;
     /** `repository@digest` → the placement of that blob in that mirror repository in this run. */
     private readonly inRepository = new Map<string, Promise<Placement>>();
     /** blob → the mirror repository that holds it once its upload in this run ends. */
@@ -196,6 +176,8 @@ class CopyRun {
         private readonly clients: Clients,
         private readonly mirror: RegistryClient,
         private readonly limits: HostLimits,
+        /** Images being copied at once. */
+        private readonly open: Gate,
         private readonly journal: Journal,
         private readonly progress: Progress,
         private readonly options: CopyOptions,
@@ -230,20 +212,14 @@ class CopyRun {
     }
 
     /** Steps (2) to (4) for one image. */
-    async copy(work: Work): Promise<void> {
-        if (stopSignal.aborted) return;
-        this.copying++;
-        try {
-            await this.copyImage(work);
-        } finally {
-            this.copying--;
-        }
+    copy(work: Work): Promise<void> {
+        return this.open.run(() => (stopSignal.aborted ? Promise.resolve() : this.copyImage(work)));
     }
 
     /** What is in flight, for the heartbeat line. */
     inFlight(): string {
         const limit = this.limits.for(this.mirror.endpoint.host);
-        return `${countOf(this.copying, "image")}, ${countOf(limit.running, "blob transfer")} into the mirror (${limit.limit} at most now)`;
+        return `${countOf(this.open.running, "image")}, ${countOf(limit.running, "blob transfer")} into the mirror (${limit.limit} at most now)`;
     }
 
     private async copyImage({ pair: p, digest }: Work): Promise<void> {

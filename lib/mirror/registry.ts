@@ -190,14 +190,7 @@ export class RegistryClient {
             });
         } catch (e) {
             throwIfStopped(`${method} ${url}`);
-            // A registry that speaks plain HTTP answers the TLS handshake with an HTTP response:
-            // no retry helps; the fix is one switch.
-            if (!this.endpoint.plainHttp && answersPlainHttp(e)) {
-                throw new RegistryError(
-                    `${this.endpoint.host} answers plain HTTP, not HTTPS${this.endpoint.plainHttpSwitch ? `: add ${this.endpoint.plainHttpSwitch}` : ""}`,
-                    false,
-                );
-            }
+            if (!this.endpoint.plainHttp && answersPlainHttp(e)) throw this.plainHttpError();
             throw new RegistryError(`${method} ${url}: ${describeFailure(e, this.timeoutMs)}`, true);
         }
     }
@@ -253,14 +246,7 @@ export class RegistryClient {
                 if (bodyError) return reject(bodyError);
                 if (stopSignal.aborted) return reject(new InterruptedError(what));
                 if (e instanceof RegistryError) return reject(e);
-                if (!this.endpoint.plainHttp && answersPlainHttp({ cause: e })) {
-                    return reject(
-                        new RegistryError(
-                            `${this.endpoint.host} answers plain HTTP, not HTTPS${this.endpoint.plainHttpSwitch ? `: add ${this.endpoint.plainHttpSwitch}` : ""}`,
-                            false,
-                        ),
-                    );
-                }
+                if (!this.endpoint.plainHttp && answersPlainHttp({ cause: e })) return reject(this.plainHttpError());
                 const code = (e as { code?: string }).code;
                 reject(new RegistryError(`${what}: ${code ?? e.message}${code && e.message && !e.message.includes(code) ? ` (${e.message})` : ""}`, true));
             });
@@ -271,6 +257,14 @@ export class RegistryClient {
             });
             body.pipe(req);
         });
+    }
+
+    /** A registry that speaks plain HTTP answers the TLS handshake with an HTTP response: no retry helps, the fix is one switch. */
+    private plainHttpError(): RegistryError {
+        return new RegistryError(
+            `${this.endpoint.host} answers plain HTTP, not HTTPS${this.endpoint.plainHttpSwitch ? `: add ${this.endpoint.plainHttpSwitch}` : ""}`,
+            false,
+        );
     }
 
     private authorization(scope: string): string | undefined {
@@ -461,31 +455,4 @@ export class RegistryClient {
         }
         throw new RegistryError(`${this.endpoint.host}: ${what}: HTTP ${res.status}`, false, res.status);
     }
-}
-
-/** The digests of every blob an image needs (config and layers of every platform), with sizes. */
-export async function imageBlobs(client: RegistryClient, repository: string, reference: string): Promise<Map<string, number>> {
-    const blobs = new Map<string, number>();
-    const top = await client.getManifest(repository, reference);
-    if (!top?.body) throw new RegistryError(`${client.endpoint.host}/${repository}:${reference}: manifest unknown`, false, 404);
-    const visit = async (body: Buffer): Promise<void> => {
-        const doc = JSON.parse(body.toString("utf8")) as {
-            manifests?: { digest: string }[];
-            config?: { digest: string; size: number };
-            layers?: { digest: string; size: number }[];
-            fsLayers?: { blobSum: string }[];
-        };
-        if (doc.manifests) {
-            for (const m of doc.manifests) {
-                const child = await client.getManifest(repository, m.digest);
-                if (child?.body) await visit(child.body);
-            }
-            return;
-        }
-        if (doc.config) blobs.set(doc.config.digest, doc.config.size);
-        for (const l of doc.layers ?? []) blobs.set(l.digest, l.size);
-        for (const l of doc.fsLayers ?? []) if (!blobs.has(l.blobSum)) blobs.set(l.blobSum, 0);
-    };
-    await visit(top.body);
-    return blobs;
 }

@@ -13,6 +13,7 @@ import { copyImages } from "./copy";
 import { pairsOf, splitName, targetString } from "./naming";
 import { Credentials } from "./registry";
 import { DEFAULT_COPY_JOBS } from "./defaults";
+import { Gate } from "./scheduler";
 
 /** The resource's inputs. */
 export interface MirroredImageProps {
@@ -52,37 +53,20 @@ function authMap(p: MirroredImageProps): AuthMap {
  * Copies at once in one provider process: Pulumi creates resources in parallel, and each
  * resource says the stack's limit (`copySlots`); the latest one asked for holds.
  */
-let copyLimit = DEFAULT_COPY_JOBS;
-let copying = 0;
-const waiting: (() => void)[] = [];
+const copySlots = new Gate(DEFAULT_COPY_JOBS);
 /** Sets the limit; waiting copies start at once when it grew. */
 export function setCopySlots(n: number): void {
-    copyLimit = Math.max(1, Math.floor(n));
-    while (copying < copyLimit && waiting.length > 0) {
-        copying++;
-        waiting.shift()!();
-    }
+    copySlots.resize(Math.max(1, Math.floor(n)));
 }
 /** How many copies run now and wait (for tests). */
 export function copySlotUse(): { running: number; waiting: number; limit: number } {
-    return { running: copying, waiting: waiting.length, limit: copyLimit };
-}
-async function withSlot<T>(fn: () => Promise<T>): Promise<T> {
-    if (copying >= copyLimit) await new Promise<void>((r) => waiting.push(r));
-    else copying++;
-    try {
-        return await fn();
-    } finally {
-        const next = copying <= copyLimit ? waiting.shift() : undefined;
-        if (next) next();
-        else copying--;
-    }
+    return { running: copySlots.running, waiting: copySlots.queued, limit: copySlots.size };
 }
 
 /** Runs `fn` under the provider process's copy limit (`copySlots`). */
-export function underCopyLimit<T>(copySlots: number | undefined, fn: () => Promise<T>): Promise<T> {
-    if (copySlots !== undefined && copySlots !== copyLimit) setCopySlots(copySlots);
-    return withSlot(fn);
+export function underCopyLimit<T>(slots: number | undefined, fn: () => Promise<T>): Promise<T> {
+    if (slots !== undefined && slots !== copySlots.size) setCopySlots(slots);
+    return copySlots.run(fn);
 }
 
 /** Copies (when the mirror does not already serve the source digest) and verifies. */
