@@ -50,14 +50,14 @@ export function readImageList(file: string, stdin: () => Buffer | string): strin
     return refs;
 }
 
-function jobsOf(p: Parsed): number | undefined {
+export function jobsOf(p: Parsed): number | undefined {
     const v = p.flags.get("--jobs")?.[0];
     if (v === undefined) return undefined;
     if (!/^[1-9][0-9]*$/.test(v) || Number(v) > 64) throw new UsageError(`--jobs ${v}: give a whole number from 1 to 64`, "--jobs");
     return Number(v);
 }
 
-function authsOf(p: Parsed): AuthMap {
+export function authsOf(p: Parsed): AuthMap {
     const all: AuthMap = new Map();
     for (const flag of ["--src-authfile", "--dest-authfile"]) {
         const f = p.flags.get(flag)?.[0];

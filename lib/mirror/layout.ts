@@ -81,6 +81,22 @@ function hashFile(file: string): Promise<string> {
     });
 }
 
+/** One image of a layout: its top manifest's descriptor and every blob it reaches (its manifests included). */
+export interface LayoutImage {
+    readonly digest: string;
+    readonly mediaType: string;
+    readonly size: number;
+    readonly blobs: readonly string[];
+}
+
+/** What an older layout (an earlier bundle's) holds: an export on top of it fetches only what it lacks. */
+export interface LayoutBase {
+    /** Source reference → the digest it had and every blob it reaches (its manifests included). */
+    readonly images: ReadonlyMap<string, LayoutImage>;
+    /** Every blob digest the older layout holds. */
+    readonly blobs: ReadonlySet<string>;
+}
+
 export interface ExportOptions extends RegistryAccess {
     /**
      * Images fetched at the same time.
@@ -88,6 +104,19 @@ export interface ExportOptions extends RegistryAccess {
      */
     readonly jobs?: number;
     readonly progress?: (line: string) => void;
+    /**
+     * An older layout the new one is a delta on: a blob it holds is not fetched, an image it holds
+     * with the source's current digest not at all (only its digest is asked). The layout's
+     * index.json and checksums still name every image and blob, as a full export's do.
+     * @default none (a full export)
+     */
+    readonly base?: LayoutBase;
+    /**
+     * Fetch each image from this registry, where it is already mirrored under kfstack's naming (a
+     * connected-side mirror), instead of from its own registry; the layout still names it by its source.
+     * @default each image's own registry
+     */
+    readonly from?: Mirror;
 }
 
 /** Exports the images into an OCI layout at `dir` (created, or resumed when it is one). */
@@ -117,6 +146,7 @@ export async function exportImages(references: string[], dir: string, options: E
 
     const fetchBlob = (repository: string, registry: string, digest: string, size: number): Promise<void> => {
         const file = blobPath(dir, digest);
+        if (options.base?.blobs.has(digest)) return Promise.resolve();
         if (fs.existsSync(file) && fs.statSync(file).size === size) return Promise.resolve();
         let p = inflight.get(digest);
         if (!p) {
@@ -156,15 +186,24 @@ export async function exportImages(references: string[], dir: string, options: E
 
     await parallel(sources, Math.max(1, options.jobs ?? DEFAULT_COPY_JOBS), async (ref) => {
         const source = ref.normalized;
-        const client = clients.for(ref.registry);
-        const repo = ref.repository;
+        const at = options.from ? splitName(pairsOf([source], options.from)[0].targetName) : { host: ref.registry, repository: ref.repository };
+        const client = clients.for(at.host);
+        const repo = at.repository;
         try {
             const known = named.get(source);
-            if (known && fs.existsSync(blobPath(dir, known.digest)) && (ref.digest === undefined || ref.digest === known.digest)) {
+            const inBase = options.base?.images.get(source);
+            const baseDigest = inBase && (ref.digest ?? (await client.headManifest(repo, ref.tag ?? "latest"))?.digest);
+            if (known && (fs.existsSync(blobPath(dir, known.digest)) || known.digest === baseDigest) && (ref.digest === undefined || ref.digest === known.digest)) {
                 results.push({ source, target: dir, status: "present", digest: known.digest });
+            } else if (inBase && baseDigest === inBase.digest) {
+                // Unchanged since the older layout: named in the index, nothing fetched.
+                named.set(source, { mediaType: inBase.mediaType, digest: inBase.digest, size: inBase.size, annotations: { [REF_NAME]: source } });
+                index.manifests = sortedManifests(named);
+                writeAtomic(path.join(dir, "index.json"), JSON.stringify(index, null, 2));
+                results.push({ source, target: dir, status: "present", digest: inBase.digest });
             } else {
                 const top = await client.getManifest(repo, ref.digest ?? ref.tag ?? "latest");
-                if (!top?.body) throw new RegistryError(`not found at the source (${ref.registry} has no ${repo}:${ref.tag ?? ref.digest})`, false);
+                if (!top?.body) throw new RegistryError(`not found at the source (${at.host} has no ${repo}:${ref.tag ?? ref.digest})`, false);
                 const writeManifest = async (body: Buffer, digest: string): Promise<void> => {
                     const doc = JSON.parse(body.toString("utf8")) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
                     for (const child of doc.manifests ?? []) {
@@ -173,13 +212,13 @@ export async function exportImages(references: string[], dir: string, options: E
                         await writeManifest(m.body, m.digest);
                     }
                     const blobs = [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])];
-                    await Promise.all(blobs.map((b) => fetchBlob(repo, ref.registry, b.digest, b.size)));
+                    await Promise.all(blobs.map((b) => fetchBlob(repo, at.host, b.digest, b.size)));
                     // The manifest last: a manifest in the folder means its blobs are all there.
                     writeAtomic(blobPath(dir, digest), body);
                 };
                 await writeManifest(top.body, top.digest);
                 named.set(source, { mediaType: top.mediaType, digest: top.digest, size: top.size, annotations: { [REF_NAME]: source } });
-                index.manifests = [...named.entries()].filter(([k]) => k).map(([, d]) => d);
+                index.manifests = sortedManifests(named);
                 writeAtomic(path.join(dir, "index.json"), JSON.stringify(index, null, 2));
                 results.push({ source, target: dir, status: "copied", digest: top.digest });
             }
@@ -195,7 +234,7 @@ export async function exportImages(references: string[], dir: string, options: E
             `[${done}/${sources.length}] ${last.status === "failed" ? `FAILED ${source}: ${last.reason}` : `${last.status} ${source}`} — ${formatBytes(bytes)}`,
         );
     });
-    if (index.manifests.length > 0) await writeChecksums(dir);
+    if (index.manifests.length > 0) await writeChecksums(dir, options.base);
     else if (newLayout) {
         // Nothing exported: leave the place as it was, not an empty layout that looks like a bundle.
         for (const f of ["oci-layout", "blobs", "index.json"]) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
@@ -206,14 +245,49 @@ export async function exportImages(references: string[], dir: string, options: E
     return summarise(results, bytes, started, 0);
 }
 
-/** `checksums.sha256`: every blob (named by its verified digest) and index.json. */
-async function writeChecksums(dir: string): Promise<void> {
+/** The index's entries in one order (by name), whatever order the images finished in: the same images give the same index.json. */
+function sortedManifests(named: Map<string, Descriptor>): Descriptor[] {
+    return [...named.entries()]
+        .filter(([k]) => k)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, d]) => d);
+}
+
+/**
+ * Every blob each image of a layout reaches (its manifests included), read from the layout's
+ * manifests; an image or manifest the layout does not hold itself comes from `base`.
+ */
+export function layoutImages(dir: string, base?: LayoutBase): Map<string, LayoutImage> {
+    const out = new Map<string, LayoutImage>();
+    for (const d of readIndex(dir).manifests) {
+        const source = d.annotations?.[REF_NAME];
+        if (!source) continue;
+        const blobs = new Set<string>();
+        const visit = (digest: string): boolean => {
+            const file = blobPath(dir, digest);
+            if (!fs.existsSync(file)) return false;
+            blobs.add(digest);
+            const doc = JSON.parse(fs.readFileSync(file, "utf8")) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+            for (const child of doc.manifests ?? []) if (!visit(child.digest)) return false;
+            for (const b of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) blobs.add(b.digest);
+            return true;
+        };
+        const fromBase = base?.images.get(source);
+        if (!visit(d.digest)) {
+            if (!fromBase || fromBase.digest !== d.digest) throw new InputError(`${dir}: ${source} (${d.digest}) is neither in the layout nor in its base; export it again`, dir);
+            out.set(source, { digest: d.digest, mediaType: d.mediaType, size: d.size, blobs: [...fromBase.blobs].sort() });
+        } else out.set(source, { digest: d.digest, mediaType: d.mediaType, size: d.size, blobs: [...blobs].sort() });
+    }
+    return out;
+}
+
+/** `checksums.sha256`: every blob the index reaches (named by its verified digest; held by `base` when not here) and index.json. */
+async function writeChecksums(dir: string, base?: LayoutBase): Promise<void> {
     const lines: string[] = [];
     const blobs = path.join(dir, "blobs", "sha256");
-    for (const hex of fs.readdirSync(blobs).sort()) {
-        if (/^[0-9a-f]{64}$/.test(hex)) lines.push(`${hex}  blobs/sha256/${hex}`);
-        else if (hex.includes(".part-") || hex.includes(".tmp-")) fs.rmSync(path.join(blobs, hex), { force: true });
-    }
+    for (const hex of fs.readdirSync(blobs)) if (hex.includes(".part-") || hex.includes(".tmp-")) fs.rmSync(path.join(blobs, hex), { force: true });
+    const reached = new Set([...layoutImages(dir, base).values()].flatMap((i) => i.blobs));
+    for (const digest of [...reached].sort()) lines.push(`${digest.slice(7)}  blobs/sha256/${digest.slice(7)}`);
     lines.push(`${(await hashFile(path.join(dir, "index.json"))).slice(7)}  index.json`);
     writeAtomic(path.join(dir, CHECKSUMS), lines.join("\n") + "\n");
 }

@@ -4,8 +4,8 @@
  *
  * Ranks: core is the ground; the stages source → render → images → rewrite → plan → check
  * follow; aws, onprem and mirror stand beside the stages after rewrite (they take images and
- * rewritten names); config composes every stage's options, so it sits above them; cli is the
- * top. A folder may import a folder of lower rank, or of the same rank only when it is itself.
+ * rewritten names); config composes every stage's options, so it sits above them; bundle
+ * carries a whole stack (its config, plan, images) across an air gap; cli is the top. A folder may import a folder of lower rank, or of the same rank only when it is itself.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -25,7 +25,8 @@ const RANK: Record<string, number> = {
     plan: 6,
     check: 7,
     config: 8,
-    cli: 9,
+    bundle: 9,
+    cli: 10,
 };
 
 function* tsFiles(dir: string): Generator<string> {

@@ -1,0 +1,120 @@
+/**
+ * A bundle's files: walked, hashed, copied, and read back as untrusted input. A bundle crosses an
+ * air gap on a disk or a slow link, so the side that installs it trusts nothing in it until every
+ * file is a regular file inside the bundle with the checksum the bundle lists for it.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { InputError } from "../core/errors";
+import { makeDirs } from "../core/outputPath";
+import { throwIfStopped } from "../core/interrupt";
+
+/** A file's content: its SHA-256 (hex) and size. */
+export interface FileSum {
+    readonly sha256: string;
+    readonly size: number;
+}
+
+/** The SHA-256 and size of a file, streamed. */
+export function hashFile(file: string): Promise<FileSum> {
+    return new Promise((resolve, reject) => {
+        const h = crypto.createHash("sha256");
+        let size = 0;
+        fs.createReadStream(file)
+            .on("data", (c) => {
+                h.update(c);
+                size += (c as Buffer).length;
+            })
+            .on("end", () => resolve({ sha256: h.digest("hex"), size }))
+            .on("error", reject);
+    });
+}
+
+/** `a/b/c` for a path under `root`, with forward slashes whatever the platform. */
+export function relativeName(root: string, file: string): string {
+    return path.relative(root, file).split(path.sep).join("/");
+}
+
+/**
+ * The regular files under `dir` (relative names, sorted), skipping names `skip` says to. A link or
+ * any other kind of file is an error naming it when `strict` (a bundle holds regular files only),
+ * else left out (a project tree's editor sockets and the like).
+ */
+export function listTree(dir: string, options: { skip?: (rel: string) => boolean; strict?: (rel: string, what: string) => Error } = {}): string[] {
+    const out: string[] = [];
+    const walk = (at: string): void => {
+        for (const e of fs.readdirSync(at, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+            const full = path.join(at, e.name);
+            const rel = relativeName(dir, full);
+            if (options.skip?.(rel)) continue;
+            if (e.isDirectory()) walk(full);
+            else if (e.isFile()) out.push(rel);
+            else if (options.strict) throw options.strict(rel, e.isSymbolicLink() ? "a symbolic link" : "not a regular file");
+        }
+    };
+    walk(dir);
+    return out.sort();
+}
+
+/** A name a bundle may hold: relative, forward slashes, no `.`/`..` part, no control characters. */
+export function isSafeName(rel: string): boolean {
+    if (!rel || rel.length > 1024 || rel.startsWith("/") || rel.includes("\\") || /[\u0000-\u001f\u007f]/.test(rel)) return false;
+    return rel.split("/").every((part) => part !== "" && part !== "." && part !== "..");
+}
+
+/** Copies a file (a hard link when the file system allows: bundles are large and read-only), creating its folder. */
+export function placeFile(from: string, to: string, mode?: number): void {
+    makeDirs(path.dirname(to));
+    const tmp = `${to}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { force: true });
+    fs.copyFileSync(from, tmp);
+    if (mode !== undefined) fs.chmodSync(tmp, mode);
+    fs.renameSync(tmp, to);
+}
+
+/** Writes a file atomically (temp name, then rename), creating its folder. */
+export function writeFileAtomic(file: string, data: string | Buffer, mode?: number): void {
+    makeDirs(path.dirname(file));
+    const tmp = `${file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, data, mode !== undefined ? { mode } : undefined);
+    fs.renameSync(tmp, file);
+}
+
+/** Progress of a long copy or check: bytes done of a total, the rate and the time left, every `everyMs` while it runs. */
+export class ByteProgress {
+    private done = 0;
+    private readonly started = Date.now();
+    private last = this.started;
+    constructor(
+        private readonly what: string,
+        private readonly total: number,
+        private readonly say: (line: string) => void,
+        private readonly everyMs = 5000,
+    ) {}
+    add(bytes: number): void {
+        this.done += bytes;
+        throwIfStopped(this.what);
+        const now = Date.now();
+        if (now - this.last < this.everyMs) return;
+        this.last = now;
+        const rate = this.done / Math.max((now - this.started) / 1000, 0.001);
+        const left = rate > 0 ? (this.total - this.done) / rate : 0;
+        this.say(`${this.what}: ${mib(this.done)} of ${mib(this.total)} MiB (${mib(rate)} MiB/s, about ${Math.ceil(left)} s left)`);
+    }
+    /** The closing line: what was done, and how long it took. */
+    line(): string {
+        return `${this.what}: ${mib(this.done)} MiB in ${((Date.now() - this.started) / 1000).toFixed(1)} s`;
+    }
+}
+
+function mib(n: number): string {
+    return (n / (1 << 20)).toFixed(1);
+}
+
+/** The bundle's folder, refused when it is not one. */
+export function bundleFolder(dir: string): string {
+    const st = fs.statSync(dir, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) throw new InputError(`${dir}: no such folder; name the folder 'kfstack bundle create' wrote (or unpacked from its --tar file)`, dir);
+    return path.resolve(dir);
+}
