@@ -48,6 +48,10 @@ export interface EngineOptions {
     readonly automaticLog?: boolean;
     /** More environment for the engine and its plugins. @default {} */
     readonly env?: Record<string, string>;
+    /** The folder holding the Pulumi CLI (and the plugins it ships with), first on PATH. @default .engine/bin */
+    readonly bin?: string;
+    /** PULUMI_HOME (its plugins are used, it is kept by `stop`). @default a temp folder */
+    readonly pulumiHome?: string;
 }
 
 export interface Engine {
@@ -61,13 +65,14 @@ export interface Engine {
 /** A stack on the local engine. */
 export async function startEngine(options: EngineOptions): Promise<Engine> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-engine-"));
-    const home = path.join(dir, "home");
+    const home = options.pulumiHome ?? path.join(dir, "home");
     const state = path.join(dir, "state");
-    fs.mkdirSync(home);
+    const bin = options.bin ?? ENGINE_BIN;
+    fs.mkdirSync(home, { recursive: true });
     fs.mkdirSync(state);
     if (!options.automaticLog) withoutAutomaticLog(home);
     const env: Record<string, string> = {
-        PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`,
+        PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
         PULUMI_HOME: home,
         PULUMI_CONFIG_PASSPHRASE: "kfstack-e2e",
         PULUMI_SKIP_UPDATE_CHECK: "true",
@@ -80,7 +85,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         ...(options.cluster ? { KUBECONFIG: options.cluster.kubeconfig } : {}),
         ...(options.env ?? {}),
     };
-    const pulumiCommand = await auto.PulumiCommand.get({ root: path.dirname(ENGINE_BIN) });
+    const pulumiCommand = await auto.PulumiCommand.get({ root: path.dirname(bin) });
     const stack = await auto.LocalWorkspace.createOrSelectStack(
         { stackName: options.stackName ?? "e2e", projectName: "kfstack", program: options.program },
         {

@@ -76,6 +76,8 @@ export interface ProxyStats {
     manifestPuts: number;
     /** Connections opened to the proxy. */
     connections: number;
+    /** Response body bytes sent back (what was downloaded through the proxy). */
+    downloadedBytes: number;
 }
 
 export interface Proxy {
@@ -99,7 +101,7 @@ export function seeded(seed: number): () => number {
 }
 
 function emptyStats(): ProxyStats {
-    return { requests: 0, faults: 0, uploadedBytes: 0, blobBytes: 0, blobUploads: new Map(), mounts: new Map(), manifestPuts: 0, connections: 0 };
+    return { requests: 0, faults: 0, uploadedBytes: 0, blobBytes: 0, blobUploads: new Map(), mounts: new Map(), manifestPuts: 0, connections: 0, downloadedBytes: 0 };
 }
 
 export async function startProxy(target: string, faults: Faults = {}, link?: Link): Promise<Proxy> {
@@ -171,6 +173,7 @@ export async function startProxy(target: string, faults: Faults = {}, link?: Lin
                 }
                 if (req.method === "PUT" && /\/manifests\//.test(url) && up.statusCode === 201) stats.manifestPuts++;
                 res.writeHead(up.statusCode ?? 502, up.headers);
+                up.on("data", (c: Buffer) => (stats.downloadedBytes += c.length));
                 if (answerPace) up.pipe(paced(answerPace)).pipe(res);
                 else up.pipe(res);
             });

@@ -18,6 +18,8 @@ python3 -c "import jinja2" >/dev/null 2>&1 || missing+=(python3-jinja2)
 # containerd 1.6 and runc: a node's pulls through the mirror (the containerd tests; 2.x is built).
 command -v containerd >/dev/null 2>&1 || missing+=(containerd)
 command -v runc >/dev/null 2>&1 || missing+=(runc)
+# iproute2: `ip link set lo up` in the air-gap test's network namespace (unshare -n, util-linux).
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 # A static busybox: the programs of the images the node test runs (no libc inside them).
 if [ ! -x /usr/bin/busybox ] || ldd /usr/bin/busybox >/dev/null 2>&1; then missing+=(busybox-static); fi
 if [ ${#missing[@]} -gt 0 ]; then

@@ -30,7 +30,19 @@ import { exportImages, layoutImages, LayoutBase, RunSummary } from "../mirror";
 import type { RegistryAccess } from "../mirror";
 import { parseSettings, readStackFile } from "../config";
 import { ByteProgress, hashFile, listTree, placeFile, writeFileAtomic } from "./files";
-import { BundleImage, BundleManifest, BundlePlugin, BundleTool, checksumsText, CHECKSUMS, FORMAT, manifestOf, MANIFEST, thisPlatform, UNFINISHED } from "./manifest";
+import {
+    BundleImage,
+    BundleManifest,
+    BundlePlugin,
+    BundleTool,
+    checksumsText,
+    CHECKSUMS,
+    FORMAT,
+    manifestOf,
+    MANIFEST,
+    thisPlatform,
+    UNFINISHED,
+} from "./manifest";
 import { cachedTarballs, lockTarballs, NPM_DIR } from "./npm";
 import { findPlugin, pluginPlace, pluginsFor, pulumiCli } from "./plugins";
 
@@ -118,7 +130,10 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
     prepareOut(out, options.out);
     const base = options.since ? manifestOf(options.since) : undefined;
     if (base && base.manifest.platform !== thisPlatform())
-        throw new InputError(`--since ${options.since} is a bundle for ${base.manifest.platform}; a delta is made on a bundle for this platform (${thisPlatform()})`, "--since");
+        throw new InputError(
+            `--since ${options.since} is a bundle for ${base.manifest.platform}; a delta is made on a bundle for this platform (${thisPlatform()})`,
+            "--since",
+        );
     const old = base?.manifest.files ?? {};
 
     const files: Record<string, [string, number]> = {};
@@ -188,23 +203,36 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
     const tree = manifestsDir(settings);
     const releaseName = settings.manifests.ref ?? path.basename(tree);
     const releaseDir = `manifests/${releaseName.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
-    await shipAll(`the ${releaseName} manifests`, treeFiles(tree).map((f) => [path.join(tree, ...f.split("/")), `${releaseDir}/${f}`]));
+    await shipAll(
+        `the ${releaseName} manifests`,
+        treeFiles(tree).map((f) => [path.join(tree, ...f.split("/")), `${releaseDir}/${f}`]),
+    );
     const remotes: Record<string, string> = {};
     for (const [url, local] of Object.entries(settings.kustomize.remotes ?? {})) {
-        if (!fs.existsSync(local)) throw new InputError(`kfstack:kustomize.remotes maps ${url} to ${local}, which does not exist; fix the stack file`, "kfstack:kustomize.remotes");
+        if (!fs.existsSync(local))
+            throw new InputError(`kfstack:kustomize.remotes maps ${url} to ${local}, which does not exist; fix the stack file`, "kfstack:kustomize.remotes");
         const dir = `remotes/${crypto.createHash("sha256").update(url).digest("hex").slice(0, 16)}`;
         remotes[url] = dir;
-        await shipAll(`remote base ${url}`, treeFiles(local).map((f) => [path.join(local, ...f.split("/")), `${dir}/${f}`]));
+        await shipAll(
+            `remote base ${url}`,
+            treeFiles(local).map((f) => [path.join(local, ...f.split("/")), `${dir}/${f}`]),
+        );
     }
 
     // 3. The project and the stack file.
-    await shipAll("the project", projectFiles(root).map((f) => [path.join(root, ...f.split("/")), `project/${f}`]));
+    await shipAll(
+        "the project",
+        projectFiles(root).map((f) => [path.join(root, ...f.split("/")), `project/${f}`]),
+    );
     await ship(configFile, `stack/Pulumi.${stack}.yaml`);
 
     // 4. The package tarballs of the lock, for `npm ci --offline`.
     const tarballs = lockTarballs(path.join(root, "package-lock.json"));
     const cached = cachedTarballs(tarballs, say);
-    await shipAll(`${tarballs.length} npm packages`, tarballs.map((t) => [cached.get(t.cachePath)!, `${NPM_DIR}/${t.cachePath}`]));
+    await shipAll(
+        `${tarballs.length} npm packages`,
+        tarballs.map((t) => [cached.get(t.cachePath)!, `${NPM_DIR}/${t.cachePath}`]),
+    );
 
     // 5. The plugins the program loads, the Pulumi CLI, kustomize.
     const plugins: BundlePlugin[] = [];
@@ -226,7 +254,13 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
     const rendererFile = path.isAbsolute(renderer.command) ? renderer.command : (pathOf(renderer.command, env) ?? renderer.command);
     const rendererName = path.basename(rendererFile);
     await shipAll(rendererName, [[rendererFile, `tools/${rendererName}`]], 0o755);
-    tools.push({ name: rendererName, version: renderer.version.split("\n")[0], file: `tools/${rendererName}`, sha256: files[`tools/${rendererName}`][0], size: files[`tools/${rendererName}`][1] });
+    tools.push({
+        name: rendererName,
+        version: renderer.version.split("\n")[0],
+        file: `tools/${rendererName}`,
+        sha256: files[`tools/${rendererName}`][0],
+        size: files[`tools/${rendererName}`][1],
+    });
 
     // 6. kfstack itself, in one file that needs only Node: it installs the rest.
     const cliFile = path.join(out, ".kfstack.js.build");
@@ -254,7 +288,11 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
         images,
         plugins,
         tools,
-        files: Object.fromEntries(Object.keys(files).sort().map((k) => [k, files[k]])),
+        files: Object.fromEntries(
+            Object.keys(files)
+                .sort()
+                .map((k) => [k, files[k]]),
+        ),
         ...(base ? { base: { sha256: (await hashFile(base.file)).sha256, release: base.manifest.release.name, created: base.manifest.created } } : {}),
         sizes: { total, shipped, parts },
     };
@@ -316,5 +354,14 @@ export function buildStandaloneCli(root: string, file: string): void {
     }
     const entry = path.join(root, "dist", "lib", "cli", "main.js");
     if (!fs.existsSync(entry)) throw new InputError(`${entry} is missing: run 'npm run build' before making a bundle`, entry);
-    esbuild.buildSync({ entryPoints: [entry], outfile: file, bundle: true, platform: "node", target: "node22", format: "cjs", logLevel: "error", legalComments: "none" });
+    esbuild.buildSync({
+        entryPoints: [entry],
+        outfile: file,
+        bundle: true,
+        platform: "node",
+        target: "node22",
+        format: "cjs",
+        logLevel: "error",
+        legalComments: "none",
+    });
 }

@@ -115,6 +115,7 @@ function mib(n: number): string {
 /** The bundle's folder, refused when it is not one. */
 export function bundleFolder(dir: string): string {
     const st = fs.statSync(dir, { throwIfNoEntry: false });
-    if (!st?.isDirectory()) throw new InputError(`${dir}: no such folder; name the folder 'kfstack bundle create' wrote (or unpacked from its --tar file)`, dir);
+    if (!st?.isDirectory())
+        throw new InputError(`${dir}: no such folder; name the folder 'kfstack bundle create' wrote (or unpacked from its --tar file)`, dir);
     return path.resolve(dir);
 }

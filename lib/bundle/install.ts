@@ -106,7 +106,11 @@ export async function verifyBundle(
         let at = path.join(dir, ...rel.split("/"));
         if (!here.has(rel)) {
             if (!manifest.base) throw damaged(dir, `${describe(manifest, rel)} is missing`);
-            if (!base) throw new InputError(`${dir} is a delta on the ${manifest.base.release} bundle made ${manifest.base.created}: give that bundle's folder with --since`, "--since");
+            if (!base)
+                throw new InputError(
+                    `${dir} is a delta on the ${manifest.base.release} bundle made ${manifest.base.created}: give that bundle's folder with --since`,
+                    "--since",
+                );
             const theirs = base.manifest.files[rel];
             const st = fs.lstatSync(path.join(base.dir, ...rel.split("/")), { throwIfNoEntry: false });
             if (!theirs || theirs[0] !== sha256 || !st?.isFile())
@@ -147,14 +151,20 @@ export async function installBundle(options: InstallOptions): Promise<InstallRes
     const env = options.env ?? process.env;
     const dir = bundleFolder(options.dir);
     if (fs.existsSync(path.join(dir, UNFINISHED)))
-        throw new InputError(`${options.dir} is a bundle 'kfstack bundle create' has not finished; finish it on the connected side and copy it again`, options.dir);
-    if (!fs.existsSync(path.join(dir, MANIFEST))) throw new InputError(`${options.dir} is not a bundle (no ${MANIFEST}); name the folder 'kfstack bundle create' wrote`, options.dir);
+        throw new InputError(
+            `${options.dir} is a bundle 'kfstack bundle create' has not finished; finish it on the connected side and copy it again`,
+            options.dir,
+        );
+    if (!fs.existsSync(path.join(dir, MANIFEST)))
+        throw new InputError(`${options.dir} is not a bundle (no ${MANIFEST}); name the folder 'kfstack bundle create' wrote`, options.dir);
     const manifest = readManifest(path.join(dir, MANIFEST));
     let base: { dir: string; manifest: BundleManifest } | undefined;
     if (options.since) {
         const b = manifestOf(options.since);
-        if (!b.dir) throw new InputError(`--since ${options.since}: name the earlier bundle's folder (its files are needed, not only its ${MANIFEST})`, "--since");
-        if (!manifest.base) throw new InputError(`--since ${options.since}: ${options.dir} is a whole bundle, not a delta; install it without --since`, "--since");
+        if (!b.dir)
+            throw new InputError(`--since ${options.since}: name the earlier bundle's folder (its files are needed, not only its ${MANIFEST})`, "--since");
+        if (!manifest.base)
+            throw new InputError(`--since ${options.since}: ${options.dir} is a whole bundle, not a delta; install it without --since`, "--since");
         if ((await hashFile(b.file)).sha256 !== manifest.base.sha256)
             throw new InputError(
                 `--since ${options.since} is not the bundle ${options.dir} is a delta on (the ${manifest.base.release} bundle made ${manifest.base.created}); name that one`,
@@ -162,10 +172,14 @@ export async function installBundle(options: InstallOptions): Promise<InstallRes
             );
         base = { dir: b.dir, manifest: b.manifest };
     }
-    say(`bundle: ${manifest.stack} stack, release ${manifest.release.name}, ${manifest.images.length} images, made ${manifest.created}${manifest.base ? ` (a delta on ${manifest.base.release})` : ""}`);
+    say(
+        `bundle: ${manifest.stack} stack, release ${manifest.release.name}, ${manifest.images.length} images, made ${manifest.created}${manifest.base ? ` (a delta on ${manifest.base.release})` : ""}`,
+    );
     const { fromBase, bytes } = await verifyBundle(dir, manifest, base, say);
     const verified = { manifest, files: Object.keys(manifest.files).length, fromBase: fromBase.length, bytes };
-    say(`bundle: ${verified.files} files verified (${(bytes / (1 << 20)).toFixed(1)} MiB)${fromBase.length ? `, ${fromBase.length} of them in the earlier bundle` : ""}`);
+    say(
+        `bundle: ${verified.files} files verified (${(bytes / (1 << 20)).toFixed(1)} MiB)${fromBase.length ? `, ${fromBase.length} of them in the earlier bundle` : ""}`,
+    );
     if (options.check) return { ...verified, seconds: (Date.now() - started) / 1000 };
 
     // From here on the bundle is trusted. A delta is made whole first: then it installs as a whole bundle does.
@@ -173,7 +187,10 @@ export async function installBundle(options: InstallOptions): Promise<InstallRes
     const installed = path.join(dir, INSTALLED);
     makeDirs(installed);
     const stateFile = path.join(installed, "state.json");
-    const bundleId = crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, MANIFEST))).digest("hex");
+    const bundleId = crypto
+        .createHash("sha256")
+        .update(fs.readFileSync(path.join(dir, MANIFEST)))
+        .digest("hex");
     let state: State = { bundle: bundleId, steps: [] };
     try {
         const s = JSON.parse(fs.readFileSync(stateFile, "utf8")) as State;
@@ -217,6 +234,8 @@ export async function installBundle(options: InstallOptions): Promise<InstallRes
             fs.copyFileSync(path.join(dir, ...rel.split("/")), to);
         }
         writeFileAtomic(stackFile, installedStackFile(dir, manifest, options.mirror, renderer && path.join(bin, renderer.name)));
+        const policyConfig = path.join(project, "policies", `config.${manifest.stack}.json`);
+        if (fs.existsSync(policyConfig)) writeFileAtomic(policyConfig, installedPolicyConfig(fs.readFileSync(policyConfig, "utf8"), manifest.mirror, options.mirror));
         const cache = path.join(installed, "npm-cache");
         fs.rmSync(cache, { recursive: true, force: true });
         for (const rel of Object.keys(manifest.files).filter((f) => f.startsWith(`${NPM_DIR}/`)))
@@ -255,6 +274,25 @@ export function installedStackFile(dir: string, manifest: BundleManifest, mirror
         `# and kustomize from the bundle, the images from ${mirror.location}.\n` +
         jsyaml.dump({ ...doc, config }, { lineWidth: -1, noRefs: true })
     );
+}
+
+/**
+ * The policy pack's config for the stack as installed: a mirror the policies allow that is the
+ * stack's own (as bundled) becomes `--mirror`, or mirror-only would refuse every image there.
+ */
+export function installedPolicyConfig(text: string, bundled: string, mirror: Mirror): string {
+    let config: Record<string, unknown>;
+    try {
+        config = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+        throw new KfstackError(`the policy pack's config is not JSON (${(e as Error).message})`);
+    }
+    for (const policy of Object.values(config)) {
+        const p = policy as { allowedMirrors?: unknown };
+        if (p && typeof p === "object" && Array.isArray(p.allowedMirrors))
+            p.allowedMirrors = [...new Set(p.allowedMirrors.map((m) => (m === bundled ? mirror.location : m)))];
+    }
+    return JSON.stringify(config, null, 2) + "\n";
 }
 
 /** The commands that preview and apply the installed stack, offline. */

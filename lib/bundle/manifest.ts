@@ -86,7 +86,10 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 function damaged(file: string, what: string): InputError {
-    return new InputError(`${file} is damaged or not a kfstack bundle's (${what}); nothing was changed: copy the bundle again, or make it again with 'kfstack bundle create'`, file);
+    return new InputError(
+        `${file} is damaged or not a kfstack bundle's (${what}); nothing was changed: copy the bundle again, or make it again with 'kfstack bundle create'`,
+        file,
+    );
 }
 
 /** Reads and checks a bundle.json (untrusted): every field of the right type, every file name safe. */
@@ -112,7 +115,8 @@ export function readManifest(file: string): BundleManifest {
     const files = m.files as Record<string, unknown>;
     if (typeof files !== "object" || files === null) throw fail("files is not a map");
     for (const [name, v] of Object.entries(files)) {
-        if (!isSafeName(name) || name === MANIFEST || name === CHECKSUMS || name.split("/")[0] === INSTALLED) throw fail(`a file name ${JSON.stringify(name.slice(0, 200))} that is not a bundle file`);
+        if (!isSafeName(name) || name === MANIFEST || name === CHECKSUMS || name.split("/")[0] === INSTALLED)
+            throw fail(`a file name ${JSON.stringify(name.slice(0, 200))} that is not a bundle file`);
         if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== "string" || !HEX64.test(v[0]) || !Number.isSafeInteger(v[1]) || v[1] < 0)
             throw fail(`${name} has no [sha256, size]`);
     }
@@ -121,7 +125,14 @@ export function readManifest(file: string): BundleManifest {
         throw fail("remotes is not a map of URL → folder");
     if (!Array.isArray(m.images)) throw fail("images is not a list");
     for (const i of m.images as BundleImage[]) {
-        if (typeof i?.source !== "string" || !DIGEST.test(i.digest) || typeof i.mediaType !== "string" || !Number.isSafeInteger(i.size) || !Array.isArray(i.blobs) || i.blobs.some((b) => !DIGEST.test(b)))
+        if (
+            typeof i?.source !== "string" ||
+            !DIGEST.test(i.digest) ||
+            typeof i.mediaType !== "string" ||
+            !Number.isSafeInteger(i.size) ||
+            !Array.isArray(i.blobs) ||
+            i.blobs.some((b) => !DIGEST.test(b))
+        )
             throw fail("an image entry is not {source, digest, mediaType, size, blobs}");
     }
     for (const [list, kindOk] of [
@@ -130,14 +141,23 @@ export function readManifest(file: string): BundleManifest {
     ] as [unknown, (x: never) => boolean][]) {
         if (!Array.isArray(list)) throw fail("plugins or tools is not a list");
         for (const p of list as (BundlePlugin & BundleTool)[]) {
-            if (typeof p !== "object" || p === null || !kindOk(p as never) || typeof p.version !== "string" || typeof p.file !== "string" || !isSafeName(p.file) || !HEX64.test(p.sha256))
+            if (
+                typeof p !== "object" ||
+                p === null ||
+                !kindOk(p as never) ||
+                typeof p.version !== "string" ||
+                typeof p.file !== "string" ||
+                !isSafeName(p.file) ||
+                !HEX64.test(p.sha256)
+            )
                 throw fail("a plugin or tool entry is not {name, version, file, sha256}");
             const listed = files[p.file] as [string, number] | undefined;
             if (!listed || listed[0] !== p.sha256) throw fail(`${p.file} (${p.name} ${p.version}) is not among the files with its checksum`);
         }
     }
     const base = m.base as BundleManifest["base"];
-    if (base !== undefined && (typeof base !== "object" || base === null || !HEX64.test(base.sha256) || typeof base.release !== "string")) throw fail("base is not {sha256, release}");
+    if (base !== undefined && (typeof base !== "object" || base === null || !HEX64.test(base.sha256) || typeof base.release !== "string"))
+        throw fail("base is not {sha256, release}");
     return m as unknown as BundleManifest;
 }
 

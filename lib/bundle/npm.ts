@@ -52,8 +52,7 @@ function packagesOf(lockFile: string): Record<string, LockPackage> {
 
 /** A platform's fit: a package for other operating systems or CPUs is never installed on this one. */
 function fits(p: LockPackage, platform: { os: string; cpu: string }): boolean {
-    const ok = (list: string[] | undefined, v: string) =>
-        !list || (list.some((x) => !x.startsWith("!")) ? list.includes(v) : !list.includes(`!${v}`));
+    const ok = (list: string[] | undefined, v: string) => !list || (list.some((x) => !x.startsWith("!")) ? list.includes(v) : !list.includes(`!${v}`));
     return ok(p.os, platform.os) && ok(p.cpu, platform.cpu);
 }
 
@@ -69,7 +68,8 @@ export function lockTarballs(lockFile: string, platform = { os: process.platform
         // The strongest hash npm would check first; npm's cache names content by it.
         const [algorithm, b64] = p.integrity.split(/\s+/)[0].split("-");
         const hex = Buffer.from(b64, "base64").toString("hex");
-        if (!/^sha(1|256|384|512)$/.test(algorithm) || hex.length < 40) throw new InputError(`${lockFile}: ${key} has an integrity npm cannot use (${p.integrity.slice(0, 30)}…)`, lockFile);
+        if (!/^sha(1|256|384|512)$/.test(algorithm) || hex.length < 40)
+            throw new InputError(`${lockFile}: ${key} has an integrity npm cannot use (${p.integrity.slice(0, 30)}…)`, lockFile);
         const cachePath = `content-v2/${algorithm}/${hex.slice(0, 2)}/${hex.slice(2, 4)}/${hex.slice(4)}`;
         out.set(cachePath, { spec: `${nameOf(key, p)}@${p.version}`, cachePath });
     }
@@ -136,7 +136,8 @@ export function installOffline(project: string, cacheDir: string, say: (line: st
             env: { ...process.env, npm_config_update_notifier: "false" },
             maxBuffer: 64 << 20,
         });
-        if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT") throw new InputError("npm is not on PATH: install Node.js with npm (the version the project's engines name) first", "npm");
+        if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT")
+            throw new InputError("npm is not on PATH: install Node.js with npm (the version the project's engines name) first", "npm");
         if (r.status !== 0) {
             const text = `${r.stderr}\n${r.stdout}`;
             const missed = /request to (\S+) failed: cache mode is 'only-if-cached'/.exec(text)?.[1];

@@ -6,6 +6,7 @@
  * progress and a summary. Exit 0 done, 1 some image could not be exported or pushed (run it
  * again: it resumes), 2 bad input (a damaged, foreign or unfinished bundle: nothing changed).
  */
+import * as fs from "fs";
 import * as path from "path";
 import { UsageError } from "../core/errors";
 import { countOf } from "../core/text";
@@ -58,7 +59,7 @@ export async function bundleCreateCommand(p: Parsed, { stdin, live }: Io): Promi
         stdout: `${r.dir}\n`,
         stderr:
             `kfstack bundle create: ${m.stack} stack, release ${m.release.name}, ${countOf(m.images.length, "image")}, ${countOf(m.plugins.length, "plugin")} (${m.plugins.map((x) => `${x.name} ${x.version}`).join(", ")}), ${countOf(Object.keys(m.files).length, "file")}, ${formatBytes(m.sizes.total)} (${parts}) in ${r.seconds.toFixed(1)} s${delta}\n` +
-            `  inside the air gap: node ${path.join(r.dir, "kfstack.js")} bundle install ${r.dir} --mirror REGISTRY[/PREFIX]${m.base ? ` --since <the ${m.base.release} bundle>` : ""}\n`,
+            `  inside the air gap: node ${fs.existsSync(path.join(r.dir, "kfstack.js")) ? path.join(r.dir, "kfstack.js") : `<the ${m.base?.release} bundle>/kfstack.js`} bundle install ${r.dir} --mirror REGISTRY[/PREFIX]${m.base ? ` --since <the ${m.base.release} bundle>` : ""}\n`,
         code: 0,
     };
 }
@@ -68,7 +69,8 @@ export async function bundleInstallCommand(p: Parsed, { live }: Io): Promise<Out
     if (p.positional.length !== 1) throw new UsageError("'kfstack bundle install' takes one DIR (the bundle's folder)");
     const check = p.switches.has("--check");
     const mirrors = p.flags.get("--mirror") ?? [];
-    if (!check && mirrors.length === 0) throw new UsageError("'kfstack bundle install' needs --mirror REGISTRY[/PREFIX] (where the images go); --check verifies only", "--mirror");
+    if (!check && mirrors.length === 0)
+        throw new UsageError("'kfstack bundle install' needs --mirror REGISTRY[/PREFIX] (where the images go); --check verifies only", "--mirror");
     const mirror = mirrors.length ? mirrorsOf(p, false)[0] : parseMirror("localhost");
     const r = await installBundle({
         dir: p.positional[0],

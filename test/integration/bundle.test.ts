@@ -1,0 +1,380 @@
+/**
+ * The air-gap bundle end to end, with real parts: bundles of the dev stack made here with the
+ * kfstack CLI (the images from a registry behind a counting proxy, the project's npm tarballs,
+ * the Kubernetes provider and the Pulumi CLI built from Go modules, kustomize), then installed
+ * and applied inside a network namespace with loopback only (`unshare -n`: no package registry,
+ * no Go proxy, nothing but the bundle, a registry as the mirror and a control plane) with the
+ * bundle's own kfstack.js, node modules, CLI and plugin — v1.9.1 whole, and v1.8.0 then the
+ * delta to v1.9.1 on top of it. Damaged, incomplete and foreign bundles are refused before
+ * anything changes.
+ *
+ * The images are made here in the shape of each release's plan (its repositories and tags;
+ * an image keeps its content from one release to the next when its reference does): real
+ * images cannot be fetched offline. References pinned by digest are left out of the lists, as
+ * no registry here can serve a real digest.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawn, spawnSync } from "child_process";
+import * as jsyaml from "js-yaml";
+import { startRegistry, pushImage, seededLayer, Registry } from "../../harness/registry";
+import { startProxy, Proxy } from "../../harness/proxy";
+import { enginePresent } from "../../harness/engine";
+import { clusterBinariesPresent } from "../../harness/apiserver";
+import { CLI, ENGINE_BIN, ROOT, SHARED, TREE_191 } from "../../harness/paths";
+import { parseSettings, readStackFile } from "../../lib/config";
+import { preparePlatform } from "../../lib/plan";
+import { planExtras } from "../../lib/check";
+import { parseReference } from "../../lib/images";
+import { pairsOf, splitName } from "../../lib/mirror";
+import { parseMirror } from "../../lib/rewrite";
+import { BundleManifest, checksumsText } from "../../lib/bundle";
+import { needShared, needTools } from "../support/helpers";
+
+const TREE_180 = path.join(SHARED, "v1.8.0");
+const FIGURES = path.join(os.tmpdir(), "kfstack-bundle-figures.json");
+/** What each step inside the namespace saw (install output, the mirror, the plugin cache, up and preview). */
+const INSIDE = path.join(os.tmpdir(), "kfstack-bundle-inside.json");
+
+/** The dev stack for a control plane without nodes (as the engine e2e suite runs it), on a release tree. */
+function writeStack(dir: string, tree: string): string {
+    const dev = jsyaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, Record<string, unknown>> };
+    const config = { ...dev.config };
+    config["kfstack:manifests"] = { path: tree };
+    config["kfstack:transforms"] = { ...config["kfstack:transforms"], webhookFailurePolicy: "Ignore" };
+    config["kfstack:storage"] = { ...config["kfstack:storage"], protect: false };
+    (config as Record<string, unknown>)["kfstack:skipAwait"] = true;
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, "Pulumi.dev.yaml");
+    fs.writeFileSync(file, jsyaml.dump({ config }));
+    return file;
+}
+
+/** The CLI, run asynchronously: the proxy it fetches through lives in this process. */
+function kfstack(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string; seconds: number }> {
+    const t0 = Date.now();
+    return new Promise((resolve, reject) => {
+        const child = spawn("node", [CLI, ...args], {
+            cwd: ROOT,
+            env: { ...process.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`, ...env },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+        child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+        child.on("error", reject);
+        child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr, seconds: (Date.now() - t0) / 1000 }));
+    });
+}
+
+function manifestOf(dir: string): BundleManifest {
+    return JSON.parse(fs.readFileSync(path.join(dir, "bundle.json"), "utf8")) as BundleManifest;
+}
+
+/** Bytes of the files in a folder (what would cross the gap). */
+function folderBytes(dir: string): number {
+    let n = 0;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) n += fs.statSync(path.join(e.parentPath, e.name)).size;
+    return n;
+}
+
+function namespacesWork(): boolean {
+    return spawnSync("unshare", ["-n", "sh", "-c", "ip link set lo up"]).status === 0;
+}
+
+describe("air-gap bundle: made here, installed and applied inside a network namespace with loopback only", function () {
+    this.timeout(40 * 60 * 1000);
+    let work: string;
+    let source: Registry;
+    let proxy: Proxy;
+    let from: string;
+    const lists: Record<string, { file: string; refs: string[]; pinned: number }> = {};
+    const stacks: Record<string, string> = {};
+    const bundles: Record<string, string> = {};
+    const figures: Record<string, number> = {};
+
+    before(async function () {
+        needShared(this);
+        needTools(this, ["skopeo", "docker-registry", "unshare", "ip", "npm", "sha256sum"]);
+        const required = process.env.KFSTACK_REQUIRE_E2E === "1" || !!process.env.CI;
+        if (!enginePresent() || !clusterBinariesPresent(true) || !namespacesWork()) {
+            if (required) throw new Error("the engine pieces (scripts/build-engine.sh) or network namespaces (unshare -n, as root) are missing");
+            this.skip();
+        }
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-bundle-"));
+        source = await startRegistry();
+        proxy = await startProxy(source.host);
+        from = `${proxy.host}/upstream`;
+        const upstream = parseMirror(`${source.host}/upstream`);
+        const client = source.client();
+        const pushed = new Set<string>();
+        for (const [release, tree] of [
+            ["v1.8.0", TREE_180],
+            ["v1.9.1", TREE_191],
+        ]) {
+            stacks[release] = writeStack(path.join(work, `stack-${release}`), tree);
+            const settings = parseSettings(readStackFile(stacks[release]), path.dirname(stacks[release]));
+            const planned = planExtras(settings, await preparePlatform(settings)).sourceImages;
+            const refs = [...new Set(planned.map((r) => parseReference(r).normalized))].filter((r) => !parseReference(r).digest).sort();
+            for (const ref of refs) {
+                if (pushed.has(ref)) continue;
+                pushed.add(ref);
+                const { repository } = splitName(pairsOf([ref], upstream)[0].targetName);
+                const tag = parseReference(ref).tag ?? "latest";
+                // A base layer per repository (kept across releases), one of the image's own.
+                await pushImage(
+                    client,
+                    repository,
+                    tag,
+                    [{ architecture: "amd64", layers: [seededLayer(`base ${repository}`, 64 << 10), seededLayer(`own ${ref}`, 32 << 10)] }],
+                    "docker",
+                );
+            }
+            const file = path.join(work, `images-${release}.txt`);
+            fs.writeFileSync(file, refs.join("\n") + "\n");
+            lists[release] = { file, refs, pinned: new Set(planned).size - refs.length };
+        }
+    });
+
+    after(async () => {
+        if (Object.keys(figures).length) fs.writeFileSync(FIGURES, JSON.stringify(figures, null, 2));
+        await proxy?.stop();
+        await source?.stop();
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    const create = async (release: string, name: string, extra: string[] = []) => {
+        const out = path.join(work, name);
+        const r = await kfstack([
+            "bundle",
+            "create",
+            "--config",
+            stacks[release],
+            "--out",
+            out,
+            "--images",
+            lists[release].file,
+            "--from",
+            from,
+            "--src-plain-http",
+            ...extra,
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), out, "stdout names the bundle's folder");
+        bundles[name] = out;
+        return r;
+    };
+
+    it("makes a whole bundle of the dev stack (v1.9.1): images, release, project, npm tarballs, the pinned provider, the CLI, kustomize, checksums", async () => {
+        proxy.reset();
+        const r = await create("v1.9.1", "full-1.9.1");
+        const m = manifestOf(bundles["full-1.9.1"]);
+        assert.equal(m.release.name, "v1.9.1");
+        assert.equal(m.stack, "dev");
+        assert.deepEqual(m.images.map((i) => i.source).sort(), lists["v1.9.1"].refs);
+        const pinned = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "kubernetes", "package.json"), "utf8")) as { version: string };
+        assert.deepEqual(
+            m.plugins.map((p) => `${p.kind} ${p.name} ${p.version}`),
+            [`resource kubernetes ${pinned.version}`],
+            "the dev stack (on-prem, mirror filled elsewhere) needs the Kubernetes provider only",
+        );
+        assert.ok(m.tools.some((t) => t.name === "pulumi") && m.tools.some((t) => t.file.startsWith("tools/kustomize")), JSON.stringify(m.tools));
+        // Everything a person would check by hand: sha256sum -c over the bundle's own list.
+        const check = spawnSync("sha256sum", ["--quiet", "-c", "checksums.sha256"], { cwd: bundles["full-1.9.1"], encoding: "utf8" });
+        assert.equal(check.status, 0, check.stdout + check.stderr);
+        assert.ok(fs.existsSync(path.join(bundles["full-1.9.1"], "project", "package-lock.json")));
+        assert.ok(fs.existsSync(path.join(bundles["full-1.9.1"], "manifests", "v1.9.1", "example", "kustomization.yaml")));
+        assert.match(r.stderr, /kfstack bundle create: dev stack, release v1\.9\.1, \d+ images/);
+        figures.fullBytes = m.sizes.total;
+        figures.fullSeconds = r.seconds;
+        figures.images = m.images.length;
+        figures.pinnedLeftOut = lists["v1.9.1"].pinned;
+        figures.imageBytesFetched = proxy.stats.downloadedBytes;
+    });
+
+    it("a delta v1.8.0 → v1.9.1 ships only what the v1.8.0 bundle lacks, and lists the same files as the whole v1.9.1 bundle", async () => {
+        await create("v1.8.0", "full-1.8.0");
+        proxy.reset();
+        const r = await create("v1.9.1", "delta-1.9.1", ["--since", bundles["full-1.8.0"]]);
+        const old = manifestOf(bundles["full-1.8.0"]);
+        const delta = manifestOf(bundles["delta-1.9.1"]);
+        const whole = manifestOf(bundles["full-1.9.1"]);
+        assert.deepEqual(delta.files, whole.files, "made whole, the delta is the whole bundle");
+        assert.deepEqual(delta.images, whole.images);
+        for (const [rel, [sha]] of Object.entries(delta.files)) {
+            const shipped = fs.existsSync(path.join(bundles["delta-1.9.1"], ...rel.split("/")));
+            assert.equal(shipped, old.files[rel]?.[0] !== sha, `${rel} is shipped exactly when the v1.8.0 bundle lacks it`);
+        }
+        // Unchanged layers are neither fetched nor shipped: what came through the proxy is what v1.8.0 lacked.
+        const newBlobs = new Set(delta.images.flatMap((i) => i.blobs).filter((d) => !old.files[`images/blobs/sha256/${d.slice(7)}`]));
+        const newBlobBytes = [...newBlobs].reduce((n, d) => n + delta.files[`images/blobs/sha256/${d.slice(7)}`][1], 0);
+        assert.ok(newBlobs.size > 0, "v1.9.1 has images v1.8.0 has not");
+        assert.ok(
+            proxy.stats.downloadedBytes >= newBlobBytes && proxy.stats.downloadedBytes < newBlobBytes * 1.5 + (1 << 20),
+            `fetched ${proxy.stats.downloadedBytes} B for ${newBlobBytes} B of new blobs`,
+        );
+        assert.match(r.stderr, /a delta on the v1\.8\.0 bundle: .* shipped of .* saved/);
+        figures.deltaBytes = delta.sizes.shipped;
+        figures.deltaShare = delta.sizes.shipped / whole.sizes.total;
+        figures.deltaImageBytesFetched = proxy.stats.downloadedBytes;
+        figures.deltaSeconds = r.seconds;
+        figures.fullOldBytes = old.sizes.total;
+    });
+
+    it("a second create --since with nothing changed ships only the manifest and fetches no image content", async () => {
+        proxy.reset();
+        await create("v1.9.1", "again-1.9.1", ["--since", path.join(bundles["full-1.9.1"], "bundle.json")]);
+        const shipped = fs
+            .readdirSync(bundles["again-1.9.1"], { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile())
+            .map((e) => e.name)
+            .sort();
+        assert.deepEqual(shipped, ["bundle.json", "checksums.sha256"]);
+        assert.equal(manifestOf(bundles["again-1.9.1"]).sizes.shipped, 0);
+        assert.equal(proxy.stats.downloadedBytes, 0, "only HEADs: each image's digest asked, nothing fetched");
+        figures.unchangedBytes = folderBytes(bundles["again-1.9.1"]);
+        figures.unchangedWireBytes = proxy.stats.downloadedBytes;
+        figures.unchangedRequests = proxy.stats.requests;
+    });
+
+    describe("refused before anything changes", () => {
+        let mirror: Registry;
+        let home: string;
+        before(async () => {
+            mirror = await startRegistry();
+            home = path.join(work, "refused-home");
+        });
+        after(async () => mirror?.stop());
+
+        /** A copy of the whole v1.9.1 bundle (hard links: nothing of it is edited in place). */
+        const copy = (name: string): string => {
+            const to = path.join(work, name);
+            assert.equal(spawnSync("cp", ["-al", bundles["full-1.9.1"], to]).status, 0);
+            return to;
+        };
+        const replace = (file: string, data: Buffer | string) => {
+            fs.rmSync(file);
+            fs.writeFileSync(file, data);
+        };
+        const refused = async (dir: string, pattern: RegExp, extra: string[] = []) => {
+            const r = await kfstack(["bundle", "install", dir, "--mirror", `${mirror.host}/kubeflow`, "--plain-http", ...extra], { PULUMI_HOME: home });
+            assert.equal(r.status, 2, r.stderr);
+            assert.match(r.stderr, pattern);
+            assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+            assert.ok(!fs.existsSync(path.join(dir, "install")), "nothing installed");
+            assert.ok(!fs.existsSync(path.join(home, "plugins")), "no plugin installed");
+            const catalog = (await (await fetch(`http://${mirror.host}/v2/_catalog`)).json()) as { repositories: string[] };
+            assert.deepEqual(catalog.repositories, [], "nothing pushed");
+        };
+
+        it("a tampered file (one byte of the release changed)", async () => {
+            const dir = copy("tampered");
+            const file = path.join(dir, "manifests", "v1.9.1", "example", "kustomization.yaml");
+            replace(file, fs.readFileSync(file, "utf8").replace("resources:", "resources: "));
+            await refused(dir, /damaged or not a kfstack bundle \(manifests\/v1\.9\.1\/example\/kustomization\.yaml is \d+ bytes|does not match its checksum/);
+        });
+
+        it("a tampered image blob, a link out of the bundle, a file the bundle does not list", async () => {
+            const dir = copy("tampered-blob");
+            const m = manifestOf(dir);
+            const layer = m.images[0].blobs[m.images[0].blobs.length - 1];
+            const blob = path.join(dir, "images", "blobs", "sha256", layer.slice(7));
+            const bytes = fs.readFileSync(blob);
+            bytes[bytes.length - 1] ^= 1;
+            replace(blob, bytes);
+            await refused(dir, /images\/blobs\/sha256\/[0-9a-f]{64} does not match its checksum/);
+            replace(blob, fs.readFileSync(path.join(bundles["full-1.9.1"], "images", "blobs", "sha256", layer.slice(7))));
+            fs.symlinkSync("/etc/passwd", path.join(dir, "project", "passwd"));
+            await refused(dir, /project\/passwd is a symbolic link; a bundle holds regular files only/);
+            fs.rmSync(path.join(dir, "project", "passwd"));
+            fs.writeFileSync(path.join(dir, "project", "extra.js"), "process.exit(0)\n");
+            await refused(dir, /project\/extra\.js is not listed in bundle\.json/);
+        });
+
+        it("a missing plugin", async () => {
+            const dir = copy("no-plugin");
+            const plugin = manifestOf(dir).plugins[0];
+            fs.rmSync(path.join(dir, ...plugin.file.split("/")));
+            await refused(
+                dir,
+                new RegExp(`${plugin.file.replace(/\./g, "\\.")} \\(the kubernetes plugin ${plugin.version.replace(/\./g, "\\.")}\\) is missing`),
+            );
+        });
+
+        it("a bundle for another platform (its manifest and checksums consistent)", async () => {
+            const dir = copy("other-platform");
+            const m = { ...manifestOf(dir), platform: process.arch === "arm64" ? "linux-x64" : "linux-arm64" };
+            const text = JSON.stringify(m, null, 1) + "\n";
+            replace(path.join(dir, "bundle.json"), text);
+            const sha = (await import("crypto")).createHash("sha256").update(text).digest("hex");
+            replace(path.join(dir, "checksums.sha256"), checksumsText({ ...m.files, "bundle.json": [sha, Buffer.byteLength(text)] }));
+            await refused(dir, /is a bundle for linux-(arm64|x64), and this machine is linux-/);
+        });
+
+        it("a delta without the bundle it builds on, and with the wrong one", async () => {
+            const dir = path.join(work, "delta-alone");
+            assert.equal(spawnSync("cp", ["-al", bundles["delta-1.9.1"], dir]).status, 0);
+            await refused(dir, /is a delta on the v1\.8\.0 bundle made .*: give that bundle's folder with --since/);
+            await refused(dir, /--since .* is not the bundle .* is a delta on/, ["--since", bundles["full-1.9.1"]]);
+        });
+
+        it("--check verifies a bundle and changes nothing", async () => {
+            const r = await kfstack(["bundle", "install", bundles["full-1.9.1"], "--check"], { PULUMI_HOME: home });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stderr, /--check: \d+ files \(.*\) verified; nothing changed/);
+            assert.ok(!fs.existsSync(path.join(bundles["full-1.9.1"], "install")));
+        });
+    });
+
+    describe("inside a network namespace with loopback only", () => {
+        it("v1.9.1 installs and applies; a v1.8.0 install takes the delta to v1.9.1", () => {
+            const plan = {
+                work: path.join(work, "inside"),
+                scenarios: [
+                    { name: "whole", steps: [{ bundle: bundles["full-1.9.1"] }] },
+                    { name: "upgrade", steps: [{ bundle: bundles["full-1.8.0"] }, { bundle: bundles["delta-1.9.1"], since: bundles["full-1.8.0"] }] },
+                ],
+            };
+            const planFile = path.join(work, "plan.json");
+            fs.writeFileSync(planFile, JSON.stringify(plan));
+            const script = path.join(ROOT, "dist", "test", "support", "airgap.js");
+            // No PULUMI_HOME or PATH of this machine's engine inside: only what the bundles bring (and node, npm, the site's servers).
+            const env = { ...process.env };
+            delete env.PULUMI_HOME;
+            const r = spawnSync("unshare", ["-n", "sh", "-c", `ip link set lo up && exec node ${script} run ${planFile}`], {
+                encoding: "utf8",
+                env,
+                maxBuffer: 256 << 20,
+            });
+            assert.equal(r.status, 0, r.stderr.slice(-4000));
+            const steps = JSON.parse(r.stdout.trim().split("\n").pop() ?? "[]") as Record<string, any>[];
+            fs.writeFileSync(INSIDE, JSON.stringify(steps, null, 1));
+            const brief = steps.map((s) => ({ ...s, installStdout: undefined, installStderr: s.installExit === 0 ? undefined : s.installStderr }));
+            assert.equal(steps.length, 3, `each step's record is in ${INSIDE}: ${JSON.stringify(brief, null, 1).slice(0, 6000)}`);
+            for (const s of steps) {
+                const where = `${s.scenario} ${path.basename(s.bundle)}`;
+                assert.equal(s.installExit, 0, `${where}: ${s.installStderr}`);
+                assert.match(s.installStdout, /pulumi up --stack dev --policy-pack policies/);
+                assert.deepEqual(s.imagesWrong, [], `${where}: every image in the mirror with its digest`);
+                assert.ok(s.imagesInMirror > 50, where);
+                assert.deepEqual(s.plugins, [`kubernetes ${manifestOf(bundles["full-1.9.1"]).plugins[0].version}`], `${where}: the plugin from the bundle`);
+                assert.equal(s.up?.result, "succeeded", `${where}: ${JSON.stringify(s.up).slice(0, 4000)}`);
+                assert.deepEqual(s.up.previewChanges, [], `${where}: a clean preview after the up`);
+                assert.equal(s.up.mandatoryViolations, 0);
+            }
+            const [whole, old, upgrade] = steps;
+            assert.ok(whole.up.changes.create > 500, JSON.stringify(whole.up.changes));
+            assert.ok(old.up.changes.create > 500, JSON.stringify(old.up.changes));
+            assert.ok(
+                upgrade.up.changes.update > 0 && (upgrade.up.changes.create ?? 0) < old.up.changes.create,
+                `an upgrade, not a fresh install: ${JSON.stringify(upgrade.up.changes)}`,
+            );
+            assert.match(upgrade.installStderr, /of them in the earlier bundle/);
+            figures.installSeconds = whole.installSeconds;
+            figures.deltaInstallSeconds = upgrade.installSeconds;
+            figures.upSeconds = whole.up.upSeconds;
+        });
+    });
+});
