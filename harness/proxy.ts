@@ -101,7 +101,17 @@ export function seeded(seed: number): () => number {
 }
 
 function emptyStats(): ProxyStats {
-    return { requests: 0, faults: 0, uploadedBytes: 0, blobBytes: 0, blobUploads: new Map(), mounts: new Map(), manifestPuts: 0, connections: 0, downloadedBytes: 0 };
+    return {
+        requests: 0,
+        faults: 0,
+        uploadedBytes: 0,
+        blobBytes: 0,
+        blobUploads: new Map(),
+        mounts: new Map(),
+        manifestPuts: 0,
+        connections: 0,
+        downloadedBytes: 0,
+    };
 }
 
 export async function startProxy(target: string, faults: Faults = {}, link?: Link): Promise<Proxy> {

@@ -348,6 +348,7 @@ function removeStale(out: string, files: Record<string, [string, number]>): void
 export function buildStandaloneCli(root: string, file: string): void {
     let esbuild: typeof import("esbuild");
     try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- from the project's own node_modules, found at run time
         esbuild = require(require.resolve("esbuild", { paths: [root] })) as typeof import("esbuild");
     } catch {
         throw new InputError(`esbuild is not installed in ${root}: run 'npm ci' (with the dev dependencies) before making a bundle`, "esbuild");

@@ -59,7 +59,8 @@ export function listTree(dir: string, options: { skip?: (rel: string) => boolean
 
 /** A name a bundle may hold: relative, forward slashes, no `.`/`..` part, no control characters. */
 export function isSafeName(rel: string): boolean {
-    if (!rel || rel.length > 1024 || rel.startsWith("/") || rel.includes("\\") || /[\u0000-\u001f\u007f]/.test(rel)) return false;
+    if (!rel || rel.length > 1024 || rel.startsWith("/") || rel.includes("\\") || [...rel].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+        return false;
     return rel.split("/").every((part) => part !== "" && part !== "." && part !== "..");
 }
 

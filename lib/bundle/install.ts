@@ -235,7 +235,8 @@ export async function installBundle(options: InstallOptions): Promise<InstallRes
         }
         writeFileAtomic(stackFile, installedStackFile(dir, manifest, options.mirror, renderer && path.join(bin, renderer.name)));
         const policyConfig = path.join(project, "policies", `config.${manifest.stack}.json`);
-        if (fs.existsSync(policyConfig)) writeFileAtomic(policyConfig, installedPolicyConfig(fs.readFileSync(policyConfig, "utf8"), manifest.mirror, options.mirror));
+        if (fs.existsSync(policyConfig))
+            writeFileAtomic(policyConfig, installedPolicyConfig(fs.readFileSync(policyConfig, "utf8"), manifest.mirror, options.mirror));
         const cache = path.join(installed, "npm-cache");
         fs.rmSync(cache, { recursive: true, force: true });
         for (const rel of Object.keys(manifest.files).filter((f) => f.startsWith(`${NPM_DIR}/`)))

@@ -222,7 +222,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     {
         name: "bundle install",
-        options: { "--mirror": "optional", "--since": "optional", "--check": "optional", "--jobs": "optional", "--plain-http": "optional", "--dest-authfile": "optional" },
+        options: {
+            "--mirror": "optional",
+            "--since": "optional",
+            "--check": "optional",
+            "--jobs": "optional",
+            "--plain-http": "optional",
+            "--dest-authfile": "optional",
+        },
         args: "DIR",
         summary: "verify a bundle, push its images into the mirror, install plugins and node modules offline (--check: verify only)",
         run: async (p, io) => (await import("./bundle")).bundleInstallCommand(p, io),

@@ -193,7 +193,11 @@ export async function exportImages(references: string[], dir: string, options: E
             const known = named.get(source);
             const inBase = options.base?.images.get(source);
             const baseDigest = inBase && (ref.digest ?? (await client.headManifest(repo, ref.tag ?? "latest"))?.digest);
-            if (known && (fs.existsSync(blobPath(dir, known.digest)) || known.digest === baseDigest) && (ref.digest === undefined || ref.digest === known.digest)) {
+            if (
+                known &&
+                (fs.existsSync(blobPath(dir, known.digest)) || known.digest === baseDigest) &&
+                (ref.digest === undefined || ref.digest === known.digest)
+            ) {
                 results.push({ source, target: dir, status: "present", digest: known.digest });
             } else if (inBase && baseDigest === inBase.digest) {
                 // Unchanged since the older layout: named in the index, nothing fetched.
@@ -274,7 +278,8 @@ export function layoutImages(dir: string, base?: LayoutBase): Map<string, Layout
         };
         const fromBase = base?.images.get(source);
         if (!visit(d.digest)) {
-            if (!fromBase || fromBase.digest !== d.digest) throw new InputError(`${dir}: ${source} (${d.digest}) is neither in the layout nor in its base; export it again`, dir);
+            if (!fromBase || fromBase.digest !== d.digest)
+                throw new InputError(`${dir}: ${source} (${d.digest}) is neither in the layout nor in its base; export it again`, dir);
             out.set(source, { digest: d.digest, mediaType: d.mediaType, size: d.size, blobs: [...fromBase.blobs].sort() });
         } else out.set(source, { digest: d.digest, mediaType: d.mediaType, size: d.size, blobs: [...blobs].sort() });
     }

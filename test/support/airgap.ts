@@ -51,7 +51,6 @@ interface Job {
  */
 function stackConfig(file: string, password: string): Record<string, { value: string; secret?: boolean }> {
     // js-yaml from the project running this: the installed one in `up` mode.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const jsyaml = require("js-yaml") as typeof import("js-yaml");
     const doc = jsyaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
     const config = { ...doc.config };
@@ -66,7 +65,6 @@ async function up(job: Job): Promise<unknown> {
     process.chdir(job.project);
     // The installed project's own harness and program (this file's folder is its dist/test/support).
     const dist = path.resolve(__dirname, "..", "..");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { startEngine, recordSteps, urnName } = require(path.join(dist, "harness", "engine")) as typeof import("../../harness/engine");
     const { PASSWORD } = require(path.join(dist, "harness", "stacks")) as typeof import("../../harness/stacks");
     const program = async () => (require(path.join(dist, "index")) as () => Promise<Record<string, unknown>>)();
@@ -105,12 +103,10 @@ async function up(job: Job): Promise<unknown> {
 
 async function run(plan: Plan): Promise<unknown> {
     // The checkout under test provides what a site has: a registry and a control plane.
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const { startRegistry } = require("../../harness/registry") as typeof import("../../harness/registry");
     const { startCluster } = require("../../harness/apiserver") as typeof import("../../harness/apiserver");
     const { pairsOf, splitName } = require("../../lib/mirror") as typeof import("../../lib/mirror");
     const { parseMirror } = require("../../lib/rewrite") as typeof import("../../lib/rewrite");
-    /* eslint-enable @typescript-eslint/no-require-imports */
     // This machine's engine folder (and any other holding a provider) off PATH: the bundle's CLI and plugin only.
     process.env.PATH = (process.env.PATH ?? "")
         .split(path.delimiter)
@@ -190,7 +186,8 @@ async function run(plan: Plan): Promise<unknown> {
                             .map((l) => l.trim().slice(0, 600)),
                     ),
                 ];
-                record.up = applied.status === 0 ? JSON.parse(last) : { failed: applied.status, errors: errors.slice(0, 30), tail: applied.stderr.slice(-1500) };
+                record.up =
+                    applied.status === 0 ? JSON.parse(last) : { failed: applied.status, errors: errors.slice(0, 30), tail: applied.stderr.slice(-1500) };
                 if (applied.status !== 0) break;
             }
         } finally {
