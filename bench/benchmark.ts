@@ -33,6 +33,7 @@ function main(): void {
     if (process.argv.includes("--only-engine")) return engineBench();
     if (process.argv.includes("--only-mirror")) return mirrorBench();
     if (process.argv.includes("--only-upgrade")) return upgradeBench();
+    if (process.argv.includes("--only-bundle")) return bundleBench();
     const text = fs.readFileSync(RENDERED, "utf8");
     const mirror = parseMirror("registry.local:5000/kf");
     const runs = 7;
@@ -79,6 +80,20 @@ function main(): void {
     programBench();
     engineBench();
     upgradeBench();
+    bundleBench();
+}
+
+/** Issue 25: the air-gap bundle against doing it by hand (bench/bundle.ts, its own process). */
+function bundleBench(): void {
+    if (!enginePresent() || !fs.existsSync(path.join(path.dirname(TREE_191), "v1.8.0"))) {
+        process.stdout.write("bundle benchmark skipped: run scripts/build-engine.sh first (and ../shared needs v1.8.0)\n");
+        return;
+    }
+    const rounds = process.argv.indexOf("--rounds");
+    const args = [...(process.argv.includes("--write") ? ["--write"] : []), ...(rounds > 0 ? ["--rounds", process.argv[rounds + 1]] : [])];
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "bench", "bundle.js"), ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+    process.stdout.write(r.stdout);
+    if (r.status !== 0) throw new Error(`bench/bundle.ts: ${r.stderr}`);
 }
 
 /** Issue 22: an upgrade in place (v1.8.0 → v1.9.1) against a fresh up of v1.9.1, same run (bench/upgrade.ts). */
