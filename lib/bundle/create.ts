@@ -45,6 +45,7 @@ import {
 } from "./manifest";
 import { cachedTarballs, lockTarballs, NPM_DIR } from "./npm";
 import { findPlugin, pluginPlace, pluginsFor, pulumiCli } from "./plugins";
+import { writeTar } from "./tar";
 
 export interface CreateOptions extends RegistryAccess {
     /** The stack file (`Pulumi.<stack>.yaml`). */
@@ -62,10 +63,14 @@ export interface CreateOptions extends RegistryAccess {
     readonly progress?: (line: string) => void;
     /** The environment plugins and tools are looked up in (PATH, PULUMI_HOME). @default process.env */
     readonly env?: NodeJS.ProcessEnv;
+    /** Also write the bundle as one file, `<out>.tar`. @default false */
+    readonly tar?: boolean;
 }
 
 export interface CreateResult {
     readonly dir: string;
+    /** `<out>.tar` and its size, with `tar`. */
+    readonly tar?: { readonly file: string; readonly bytes: number };
     readonly manifest: BundleManifest;
     readonly images: RunSummary;
     readonly seconds: number;
@@ -302,7 +307,8 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
     writeFileAtomic(path.join(out, CHECKSUMS), checksumsText(sums));
     removeStale(out, files);
     fs.rmSync(path.join(out, UNFINISHED), { force: true });
-    return { dir: out, manifest, images: summary, seconds: (Date.now() - started) / 1000 };
+    const tar = options.tar ? { file: `${out}.tar`, bytes: await writeTar(out, `${out}.tar`, say) } : undefined;
+    return { dir: out, tar, manifest, images: summary, seconds: (Date.now() - started) / 1000 };
 }
 
 function pathOf(name: string, env: NodeJS.ProcessEnv): string | undefined {

@@ -5,3 +5,4 @@ export * from "./npm";
 export * from "./plugins";
 export * from "./create";
 export * from "./install";
+export * from "./tar";

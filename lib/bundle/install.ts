@@ -13,11 +13,12 @@
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as jsyaml from "js-yaml";
 import { InputError, KfstackError } from "../core/errors";
 import { makeDirs } from "../core/outputPath";
-import { throwIfStopped } from "../core/interrupt";
+import { removeTemporary, throwIfStopped, trackTemporary } from "../core/interrupt";
 import { Mirror } from "../rewrite/mirror";
 import { importLayout, RunSummary } from "../mirror";
 import type { RegistryAccess } from "../mirror";
@@ -25,6 +26,7 @@ import { ByteProgress, bundleFolder, hashFile, listTree, writeFileAtomic } from 
 import { BundleManifest, checksumsText, CHECKSUMS, INSTALLED, manifestOf, MANIFEST, readManifest, thisPlatform, UNFINISHED } from "./manifest";
 import { installOffline, NPM_DIR } from "./npm";
 import { installPlugin, pulumiHome } from "./plugins";
+import { extractTar } from "./tar";
 
 export interface InstallOptions extends RegistryAccess {
     /** The bundle's folder. */
@@ -148,8 +150,44 @@ function linkOrCopy(from: string, to: string, mode?: number): void {
 export async function installBundle(options: InstallOptions): Promise<InstallResult> {
     const started = Date.now();
     const say = options.progress ?? (() => undefined);
+    const { dir, unpacked } = await unpackedBundle(options.dir, !!options.check, say);
+    try {
+        return await installFolder(dir, options, started, say);
+    } catch (e) {
+        // A tar unpacked by this run and refused: gone again, nothing changed.
+        if (unpacked && !fs.existsSync(path.join(dir, INSTALLED))) fs.rmSync(dir, { recursive: true, force: true });
+        throw e;
+    } finally {
+        if (unpacked && options.check) removeTemporary(path.dirname(dir));
+    }
+}
+
+/**
+ * The bundle's folder: the one given, or for a tar (`kubeflow-v1.9.1.tar`) the folder beside it
+ * it unpacks into (`kubeflow-v1.9.1/`, reused when an earlier run unpacked it; for --check a
+ * temporary one).
+ */
+async function unpackedBundle(given: string, check: boolean, say: (line: string) => void): Promise<{ dir: string; unpacked: boolean }> {
+    const st = fs.statSync(given, { throwIfNoEntry: false });
+    if (!st?.isFile()) return { dir: bundleFolder(given), unpacked: false };
+    const file = path.resolve(given);
+    const into = check
+        ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-bundle-check-")), "bundle")
+        : file.endsWith(".tar")
+          ? file.slice(0, -4)
+          : `${file}.unpacked`;
+    if (!check && fs.existsSync(path.join(into, MANIFEST))) {
+        say(`bundle: ${into} holds ${given} unpacked already`);
+        return { dir: into, unpacked: false };
+    }
+    say(`bundle: unpacking ${given} into ${into}`);
+    if (check) trackTemporary(path.dirname(into));
+    await extractTar(file, into, say);
+    return { dir: into, unpacked: true };
+}
+
+async function installFolder(dir: string, options: InstallOptions, started: number, say: (line: string) => void): Promise<InstallResult> {
     const env = options.env ?? process.env;
-    const dir = bundleFolder(options.dir);
     if (fs.existsSync(path.join(dir, UNFINISHED)))
         throw new InputError(
             `${options.dir} is a bundle 'kfstack bundle create' has not finished; finish it on the connected side and copy it again`,

@@ -36,6 +36,7 @@ export async function bundleCreateCommand(p: Parsed, { stdin, live }: Io): Promi
         sourcePlainHttp: p.switches.has("--src-plain-http"),
         auths: authsOf(p),
         progress: live.progress,
+        tar: p.switches.has("--tar"),
     });
     const failed = r.images.results.filter((i) => i.status === "failed");
     if (failed.length > 0) {
@@ -56,17 +57,27 @@ export async function bundleCreateCommand(p: Parsed, { stdin, live }: Io): Promi
         ? `; a delta on the ${m.base.release} bundle: ${formatBytes(m.sizes.shipped)} shipped of ${formatBytes(m.sizes.total)} (${((100 * m.sizes.shipped) / Math.max(1, m.sizes.total)).toFixed(1)}%), ${formatBytes(m.sizes.total - m.sizes.shipped)} saved`
         : "";
     return {
-        stdout: `${r.dir}\n`,
+        stdout: `${r.dir}\n${r.tar ? `${r.tar.file}\n` : ""}`,
         stderr:
             `kfstack bundle create: ${m.stack} stack, release ${m.release.name}, ${countOf(m.images.length, "image")}, ${countOf(m.plugins.length, "plugin")} (${m.plugins.map((x) => `${x.name} ${x.version}`).join(", ")}), ${countOf(Object.keys(m.files).length, "file")}, ${formatBytes(m.sizes.total)} (${parts}) in ${r.seconds.toFixed(1)} s${delta}\n` +
-            `  inside the air gap: node ${fs.existsSync(path.join(r.dir, "kfstack.js")) ? path.join(r.dir, "kfstack.js") : `<the ${m.base?.release} bundle>/kfstack.js`} bundle install ${r.dir} --mirror REGISTRY[/PREFIX]${m.base ? ` --since <the ${m.base.release} bundle>` : ""}\n`,
+            `  inside the air gap: ${insideCommand(r.dir, r.tar?.file, m.base?.release)}\n`,
         code: 0,
     };
 }
 
+/** What to run inside: kfstack.js from the bundle (taken out of the tar first; a delta's from the earlier bundle when unchanged). */
+function insideCommand(dir: string, tar: string | undefined, base: string | undefined): string {
+    const since = base ? ` --since <the ${base} bundle>` : "";
+    const shipped = fs.existsSync(path.join(dir, "kfstack.js"));
+    if (!shipped) return `node <the ${base} bundle>/kfstack.js bundle install ${tar ?? dir} --mirror REGISTRY[/PREFIX]${since}`;
+    if (tar)
+        return `tar -xOf ${path.basename(tar)} kfstack.js > kfstack.js && node kfstack.js bundle install ${path.basename(tar)} --mirror REGISTRY[/PREFIX]${since}`;
+    return `node ${path.join(dir, "kfstack.js")} bundle install ${dir} --mirror REGISTRY[/PREFIX]${since}`;
+}
+
 /** `kfstack bundle install` */
 export async function bundleInstallCommand(p: Parsed, { live }: Io): Promise<Outcome> {
-    if (p.positional.length !== 1) throw new UsageError("'kfstack bundle install' takes one DIR (the bundle's folder)");
+    if (p.positional.length !== 1) throw new UsageError("'kfstack bundle install' takes one DIR or FILE.tar (the bundle)");
     const check = p.switches.has("--check");
     const mirrors = p.flags.get("--mirror") ?? [];
     if (!check && mirrors.length === 0)

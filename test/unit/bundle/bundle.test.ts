@@ -8,10 +8,12 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { spawnSync } from "child_process";
 import * as jsyaml from "js-yaml";
 import {
     BundleManifest,
     checksumsText,
+    extractTar,
     installedPolicyConfig,
     installedStackFile,
     installPlugin,
@@ -22,6 +24,7 @@ import {
     readManifest,
     thisPlatform,
     verifyBundle,
+    writeTar,
 } from "../../../lib/bundle";
 import { KfstackError } from "../../../lib/core";
 import { parseMirror } from "../../../lib/rewrite";
@@ -283,4 +286,95 @@ describe("bundle: what install writes", () => {
         assert.equal(fs.statSync(at).mode & 0o777, 0o755);
         assert.ok(!fs.existsSync(path.join(home, "plugins", "resource-kubernetes-v4.25.0.partial")));
     });
+});
+
+describe("bundle: one file (tar)", () => {
+    const folder = () => {
+        const dir = tmp();
+        fs.mkdirSync(path.join(dir, "b", "npm", "content-v2", "sha512", "ab", "cd"), { recursive: true });
+        const long = "x".repeat(120);
+        fs.writeFileSync(path.join(dir, "b", "npm", "content-v2", "sha512", "ab", "cd", long), Buffer.alloc(70000, 7));
+        fs.writeFileSync(path.join(dir, "b", "kfstack.js"), "console.log(1)\n", { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, "b", "empty"), "");
+        return { dir, long };
+    };
+
+    it("writes the folder's files and reads them back, long names, modes and empty files included; the same folder gives the same bytes", async () => {
+        const { dir, long } = folder();
+        await writeTar(path.join(dir, "b"), path.join(dir, "b.tar"), () => undefined);
+        await writeTar(path.join(dir, "b"), path.join(dir, "again.tar"), () => undefined);
+        assert.equal(sha(fs.readFileSync(path.join(dir, "b.tar"))), sha(fs.readFileSync(path.join(dir, "again.tar"))));
+        // GNU tar reads it as kfstack wrote it.
+        const listed = spawnSync("tar", ["-tf", path.join(dir, "b.tar")], { encoding: "utf8" });
+        assert.equal(listed.status, 0, listed.stderr);
+        assert.deepEqual(listed.stdout.trim().split("\n").sort(), ["empty", "kfstack.js", `npm/content-v2/sha512/ab/cd/${long}`]);
+        await extractTar(path.join(dir, "b.tar"), path.join(dir, "out"), () => undefined);
+        assert.deepEqual(fs.readFileSync(path.join(dir, "out", "npm", "content-v2", "sha512", "ab", "cd", long)), Buffer.alloc(70000, 7));
+        assert.equal(fs.statSync(path.join(dir, "out", "kfstack.js")).mode & 0o777, 0o755);
+        assert.equal(fs.readFileSync(path.join(dir, "out", "empty"), "utf8"), "");
+    });
+
+    it("reads a tar GNU tar made of a bundle folder (long names, folders)", async () => {
+        const { dir, long } = folder();
+        assert.equal(spawnSync("tar", ["-cf", path.join(dir, "gnu.tar"), "-C", path.join(dir, "b"), "."]).status, 0);
+        await extractTar(path.join(dir, "gnu.tar"), path.join(dir, "out"), () => undefined);
+        assert.ok(fs.existsSync(path.join(dir, "out", "npm", "content-v2", "sha512", "ab", "cd", long)));
+    });
+
+    for (const [what, make, pattern] of [
+        [
+            "a symbolic link",
+            (d: string) => spawnSync("sh", ["-c", `cd ${d} && mkdir t && ln -s /etc/passwd t/p && tar -cf evil.tar -C t .`]),
+            /"p" is a symbolic link; a bundle holds regular files only/,
+        ],
+        [
+            "a name with ..",
+            (d: string) =>
+                spawnSync("python3", [
+                    "-c",
+                    `import tarfile,io\nt=tarfile.open('${d}/evil.tar','w')\ni=tarfile.TarInfo('../evil');i.size=1\nt.addfile(i,io.BytesIO(b'x'))\nt.close()`,
+                ]),
+            /an entry named "\.\.\/evil" that is not a bundle file/,
+        ],
+        [
+            "an absolute name",
+            (d: string) =>
+                spawnSync("python3", [
+                    "-c",
+                    `import tarfile,io\nt=tarfile.open('${d}/evil.tar','w')\ni=tarfile.TarInfo('/tmp/evil');i.size=1\nt.addfile(i,io.BytesIO(b'x'))\nt.close()`,
+                ]),
+            /an entry named "\/tmp\/evil" that is not a bundle file/,
+        ],
+        [
+            "a cut-short archive",
+            (d: string) => {
+                fs.writeFileSync(path.join(d, "f"), Buffer.alloc(5000, 1));
+                spawnSync("tar", ["-cf", path.join(d, "whole.tar"), "-C", d, "f"]);
+                fs.writeFileSync(path.join(d, "evil.tar"), fs.readFileSync(path.join(d, "whole.tar")).subarray(0, 2048));
+            },
+            /cut short/,
+        ],
+        [
+            "a damaged header",
+            (d: string) => {
+                fs.writeFileSync(path.join(d, "f"), "x");
+                spawnSync("tar", ["-cf", path.join(d, "evil.tar"), "-C", d, "f"]);
+                const b = fs.readFileSync(path.join(d, "evil.tar"));
+                b[0] ^= 1;
+                fs.writeFileSync(path.join(d, "evil.tar"), b);
+            },
+            /has a wrong checksum/,
+        ],
+    ] as [string, (d: string) => void, RegExp][]) {
+        it(`refuses ${what} before writing anything`, async () => {
+            const d = tmp();
+            make(d);
+            await assert.rejects(
+                extractTar(path.join(d, "evil.tar"), path.join(d, "out"), () => undefined),
+                (e: Error) => e instanceof KfstackError && pattern.test(e.message),
+            );
+            assert.ok(!fs.existsSync(path.join(d, "out")) && !fs.readdirSync(d).some((f) => f.startsWith("out.partial")), "nothing unpacked");
+            assert.ok(!fs.existsSync("/tmp/evil") || fs.readFileSync("/tmp/evil", "utf8") !== "x");
+        });
+    }
 });
