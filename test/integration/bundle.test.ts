@@ -69,6 +69,28 @@ function kfstack(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status:
     });
 }
 
+/** Runs the CLI and kills it (SIGKILL, no chance to tidy up) once its stderr matches `when`. */
+function killedWhen(args: string[], when: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ killed: boolean; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const child = spawn("node", [CLI, ...args], {
+            cwd: ROOT,
+            env: { ...process.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`, ...env },
+        });
+        let stderr = "";
+        let killed = false;
+        child.stderr.on("data", (c: Buffer) => {
+            stderr += c.toString();
+            if (!killed && when.test(stderr)) {
+                killed = true;
+                child.kill("SIGKILL");
+            }
+        });
+        child.stdout.resume();
+        child.on("error", reject);
+        child.on("close", () => resolve({ killed, stderr }));
+    });
+}
+
 function manifestOf(dir: string): BundleManifest {
     return JSON.parse(fs.readFileSync(path.join(dir, "bundle.json"), "utf8")) as BundleManifest;
 }
@@ -237,6 +259,86 @@ describe("air-gap bundle: made here, installed and applied inside a network name
         figures.unchangedBytes = folderBytes(bundles["again-1.9.1"]);
         figures.unchangedWireBytes = proxy.stats.downloadedBytes;
         figures.unchangedRequests = proxy.stats.requests;
+    });
+
+    it("a create killed half-way resumes: the same command finishes the bundle, with the files a whole run lists", async () => {
+        const out = path.join(work, "resumed-1.9.1");
+        const args = ["bundle", "create", "--config", stacks["v1.9.1"], "--out", out, "--images", lists["v1.9.1"].file, "--from", from, "--src-plain-http"];
+        const first = await killedWhen(args, /\[20\/\d+\] copied/);
+        assert.ok(first.killed, first.stderr);
+        assert.ok(fs.existsSync(path.join(out, ".kfstack-bundle-unfinished")) && !fs.existsSync(path.join(out, "bundle.json")), "an unfinished bundle, marked");
+        const refused = await kfstack(["bundle", "install", out, "--check"]);
+        assert.equal(refused.status, 2);
+        assert.match(refused.stderr, /has not finished; finish it on the connected side/);
+        const second = await kfstack(args);
+        assert.equal(second.status, 0, second.stderr);
+        assert.match(second.stderr, /present /, "the images exported before the kill are kept");
+        assert.deepEqual(manifestOf(out).files, manifestOf(bundles["full-1.9.1"]).files);
+        fs.rmSync(out, { recursive: true, force: true });
+    });
+
+    it("as one file: create --tar; kfstack.js taken out with tar; install of the tar, killed while pushing, resumes", async () => {
+        const out = path.join(work, "tar-1.9.1");
+        const made = await kfstack([
+            "bundle",
+            "create",
+            "--config",
+            stacks["v1.9.1"],
+            "--out",
+            out,
+            "--images",
+            lists["v1.9.1"].file,
+            "--from",
+            from,
+            "--src-plain-http",
+            "--tar",
+        ]);
+        assert.equal(made.status, 0, made.stderr);
+        assert.deepEqual(made.stdout.trim().split("\n"), [out, `${out}.tar`]);
+        assert.match(made.stderr, /tar -xOf tar-1\.9\.1\.tar kfstack\.js > kfstack\.js && node kfstack\.js bundle install tar-1\.9\.1\.tar/);
+        const tarFile = path.join(work, "carried", "tar-1.9.1.tar");
+        fs.mkdirSync(path.dirname(tarFile));
+        fs.renameSync(`${out}.tar`, tarFile);
+        fs.rmSync(out, { recursive: true });
+        const cli = path.join(work, "carried", "kfstack.js");
+        assert.equal(spawnSync("sh", ["-c", `tar -xOf ${tarFile} kfstack.js > ${cli}`]).status, 0);
+        const mirror = await startRegistry();
+        const home = path.join(work, "tar-home");
+        try {
+            const install = ["bundle", "install", tarFile, "--mirror", `${mirror.host}/kubeflow`, "--plain-http"];
+            const check = spawnSync("node", [cli, ...install, "--check"], { encoding: "utf8", env: { ...process.env, PULUMI_HOME: home } });
+            assert.equal(check.status, 0, check.stderr);
+            assert.ok(!fs.existsSync(path.join(work, "carried", "tar-1.9.1")), "--check unpacks aside and removes it");
+            const first = await new Promise<{ killed: boolean }>((resolve) => {
+                const child = spawn("node", [cli, ...install], { env: { ...process.env, PULUMI_HOME: home } });
+                let err = "";
+                let killed = false;
+                child.stderr.on("data", (c: Buffer) => {
+                    err += c.toString();
+                    if (!killed && /\[10\/\d+\] copied/.test(err)) {
+                        killed = true;
+                        child.kill("SIGKILL");
+                    }
+                });
+                child.stdout.resume();
+                child.on("close", () => resolve({ killed }));
+            });
+            assert.ok(first.killed, "killed while pushing images");
+            const second = spawnSync("node", [cli, ...install], { encoding: "utf8", env: { ...process.env, PULUMI_HOME: home }, maxBuffer: 64 << 20 });
+            assert.equal(second.status, 0, second.stderr);
+            assert.match(second.stderr, /holds .*tar-1\.9\.1\.tar unpacked already/);
+            assert.match(second.stderr, /\d+ images pushed, [1-9]\d* already in/, "the images pushed before the kill are not pushed again");
+            assert.match(second.stdout, /pulumi up --stack dev/);
+            const state = JSON.parse(fs.readFileSync(path.join(work, "carried", "tar-1.9.1", "install", "state.json"), "utf8")) as { steps: string[] };
+            assert.deepEqual(state.steps, ["images", "plugins", "project"]);
+            assert.ok(
+                fs.existsSync(
+                    path.join(home, "plugins", "resource-kubernetes-v" + manifestOf(bundles["full-1.9.1"]).plugins[0].version, "pulumi-resource-kubernetes"),
+                ),
+            );
+        } finally {
+            await mirror.stop();
+        }
     });
 
     describe("refused before anything changes", () => {
