@@ -29,7 +29,7 @@ import { planExtras } from "../check";
 import { exportImages, layoutImages, LayoutBase, RunSummary } from "../mirror";
 import type { RegistryAccess } from "../mirror";
 import { parseSettings, readStackFile } from "../config";
-import { ByteProgress, hashFile, listTree, placeFile, writeFileAtomic } from "./files";
+import { ByteProgress, copyHashing, FileSum, hashFile, listTree, placeFile, writeFileAtomic } from "./files";
 import {
     BundleImage,
     BundleManifest,
@@ -75,9 +75,6 @@ export interface CreateResult {
     readonly images: RunSummary;
     readonly seconds: number;
 }
-
-/** The folders of a bundle, each a part its size is reported under. */
-export const PARTS = ["images", "manifests", "remotes", "project", "stack", NPM_DIR, "plugins", "bin", "tools", "kfstack.js"] as const;
 
 /** The kfstack version (package.json). */
 function kfstackVersion(root: string): string {
@@ -146,24 +143,24 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
     /** Lists a file of the bundle and copies it in, unless the earlier bundle has it (a delta) or it is there already (a resumed run). */
     const ship = async (from: string, rel: string, progress?: ByteProgress, mode?: number): Promise<void> => {
         throwIfStopped("bundle create");
-        const sum = await hashFile(from);
-        files[rel] = [sum.sha256, sum.size];
         const dest = path.join(out, ...rel.split("/"));
-        if (old[rel]?.[0] === sum.sha256) {
-            fs.rmSync(dest, { force: true });
-        } else {
-            const have = fs.statSync(dest, { throwIfNoEntry: false });
-            if (!(have?.size === sum.size && (await hashFile(dest)).sha256 === sum.sha256)) {
-                try {
-                    placeFile(from, dest, mode);
-                } catch (e) {
-                    if (isLocalWriteFailure(e)) throw writeFailure(`--out ${options.out}`, e, "cannot write the bundle");
-                    throw e;
-                }
-            }
-            shipped += sum.size;
+        const size = fs.statSync(from).size;
+        const have = fs.statSync(dest, { throwIfNoEntry: false });
+        try {
+            let sum: FileSum;
+            if (old[rel]?.[1] === size || have?.size === size) {
+                // Likely in the earlier bundle, or copied by an interrupted run: read it once to know.
+                sum = await hashFile(from);
+                if (old[rel]?.[0] === sum.sha256) fs.rmSync(dest, { force: true });
+                else if (!(have?.size === size && (await hashFile(dest)).sha256 === sum.sha256)) placeFile(from, dest, mode);
+            } else sum = await copyHashing(from, dest, mode); // new: one read, hashed on the way
+            files[rel] = [sum.sha256, sum.size];
+            if (old[rel]?.[0] !== sum.sha256) shipped += sum.size;
+            progress?.add(sum.size);
+        } catch (e) {
+            if (isLocalWriteFailure(e)) throw writeFailure(`--out ${options.out}`, e, "cannot write the bundle");
+            throw e;
         }
-        progress?.add(sum.size);
     };
     const shipAll = async (what: string, pairs: [string, string][], mode?: number): Promise<void> => {
         const total = pairs.reduce((n, [f]) => n + fs.statSync(f).size, 0);

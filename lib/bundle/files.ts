@@ -6,6 +6,8 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { Transform } from "stream";
+import { pipeline } from "stream/promises";
 import { InputError } from "../core/errors";
 import { makeDirs } from "../core/outputPath";
 import { throwIfStopped } from "../core/interrupt";
@@ -18,6 +20,11 @@ export interface FileSum {
 
 /** The SHA-256 and size of a file, streamed. */
 export function hashFile(file: string): Promise<FileSum> {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (st && st.size < SMALL) {
+        const data = fs.readFileSync(file);
+        return Promise.resolve({ sha256: crypto.createHash("sha256").update(data).digest("hex"), size: data.length });
+    }
     return new Promise((resolve, reject) => {
         const h = crypto.createHash("sha256");
         let size = 0;
@@ -72,6 +79,40 @@ export function placeFile(from: string, to: string, mode?: number): void {
     fs.copyFileSync(from, tmp);
     if (mode !== undefined) fs.chmodSync(tmp, mode);
     fs.renameSync(tmp, to);
+}
+
+const SMALL = 1 << 20;
+
+/** Copies a file (temp name, then rename) and hashes it on the way: one read of the source. */
+export async function copyHashing(from: string, to: string, mode?: number): Promise<FileSum> {
+    makeDirs(path.dirname(to));
+    const tmp = `${to}.tmp-${process.pid}`;
+    if (fs.statSync(from).size < SMALL) {
+        // A release tree is thousands of small files: one read and one write each, no streams.
+        const data = fs.readFileSync(from);
+        fs.writeFileSync(tmp, data, mode !== undefined ? { mode } : undefined);
+        if (mode !== undefined) fs.chmodSync(tmp, mode);
+        fs.renameSync(tmp, to);
+        return { sha256: crypto.createHash("sha256").update(data).digest("hex"), size: data.length };
+    }
+    const h = crypto.createHash("sha256");
+    let size = 0;
+    const hasher = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+            h.update(chunk);
+            size += chunk.length;
+            cb(null, chunk);
+        },
+    });
+    try {
+        await pipeline(fs.createReadStream(from), hasher, fs.createWriteStream(tmp, mode !== undefined ? { mode } : undefined));
+        if (mode !== undefined) fs.chmodSync(tmp, mode);
+        fs.renameSync(tmp, to);
+    } catch (e) {
+        fs.rmSync(tmp, { force: true });
+        throw e;
+    }
+    return { sha256: h.digest("hex"), size };
 }
 
 /** Writes a file atomically (temp name, then rename), creating its folder. */

@@ -20,7 +20,7 @@ import { InputError, KfstackError } from "../core/errors";
 import { makeDirs } from "../core/outputPath";
 import { removeTemporary, throwIfStopped, trackTemporary } from "../core/interrupt";
 import { Mirror } from "../rewrite/mirror";
-import { importLayout, RunSummary } from "../mirror";
+import { importLayout, parallel, RunSummary } from "../mirror";
 import type { RegistryAccess } from "../mirror";
 import { ByteProgress, bundleFolder, hashFile, listTree, writeFileAtomic } from "./files";
 import { BundleManifest, checksumsText, CHECKSUMS, INSTALLED, manifestOf, MANIFEST, readManifest, thisPlatform, UNFINISHED } from "./manifest";
@@ -103,6 +103,7 @@ export async function verifyBundle(
     const total = Object.values(listed).reduce((n, [, size]) => n + size, 0);
     const progress = new ByteProgress("bundle: verifying", total, say);
     const fromBase: string[] = [];
+    const toHash: [string, string, string, number][] = [];
     for (const [rel, [sha256, size]] of Object.entries(listed)) {
         throwIfStopped("bundle install");
         let at = path.join(dir, ...rel.split("/"));
@@ -122,9 +123,14 @@ export async function verifyBundle(
         }
         const st = fs.lstatSync(at);
         if (st.size !== size) throw damaged(dir, `${describe(manifest, rel)} is ${st.size} bytes, ${MANIFEST} says ${size}`);
+        toHash.push([rel, at, sha256, size]);
+    }
+    // Every file's content last, a few at once (a bundle is mostly a few large files and many small ones).
+    await parallel(toHash, 4, async ([rel, at, sha256, size]) => {
         if ((await hashFile(at)).sha256 !== sha256) throw damaged(dir, `${describe(manifest, rel)} does not match its checksum`);
         progress.add(size);
-    }
+    });
+    throwIfStopped("bundle install");
     say(progress.line());
     return { fromBase, bytes: total };
 }
