@@ -26,7 +26,7 @@ import { ByteProgress, bundleFolder, hashFile, listTree, writeFileAtomic } from 
 import { BundleManifest, checksumsText, CHECKSUMS, INSTALLED, manifestOf, MANIFEST, readManifest, thisPlatform, UNFINISHED } from "./manifest";
 import { installOffline, NPM_DIR } from "./npm";
 import { installPlugin, pulumiHome } from "./plugins";
-import { extractTar } from "./tar";
+import { extractTar, readTarIndex } from "./tar";
 
 export interface InstallOptions extends RegistryAccess {
     /** The bundle's folder. */
@@ -177,6 +177,8 @@ async function unpackedBundle(given: string, check: boolean, say: (line: string)
     const st = fs.statSync(given, { throwIfNoEntry: false });
     if (!st?.isFile()) return { dir: bundleFolder(given), unpacked: false };
     const file = path.resolve(given);
+    // The whole archive read through and checked before anything is said or written.
+    const entries = readTarIndex(file);
     const into = check
         ? path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-bundle-check-")), "bundle")
         : file.endsWith(".tar")
@@ -186,9 +188,9 @@ async function unpackedBundle(given: string, check: boolean, say: (line: string)
         say(`bundle: ${into} holds ${given} unpacked already`);
         return { dir: into, unpacked: false };
     }
-    say(`bundle: unpacking ${given} into ${into}`);
     if (check) trackTemporary(path.dirname(into));
-    await extractTar(file, into, say);
+    say(`bundle: unpacking ${given} into ${into}`);
+    await extractTar(file, into, say, entries);
     return { dir: into, unpacked: true };
 }
 

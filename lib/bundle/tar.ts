@@ -130,7 +130,7 @@ export async function writeTar(dir: string, file: string, say: (line: string) =>
     return fs.statSync(file).size;
 }
 
-interface Entry {
+export interface TarEntry {
     readonly name: string;
     readonly size: number;
     readonly offset: number;
@@ -138,7 +138,7 @@ interface Entry {
 }
 
 /** The archive's regular files, every header checked; anything else in it is an error naming it. */
-export function readTarIndex(file: string): Entry[] {
+export function readTarIndex(file: string): TarEntry[] {
     const refuse = (what: string) =>
         new InputError(
             `${file} is damaged or not a bundle's tar (${what}); nothing was changed: copy it again, or make it again with 'kfstack bundle create --tar'`,
@@ -147,7 +147,7 @@ export function readTarIndex(file: string): Entry[] {
     const fd = fs.openSync(file, "r");
     const size = fs.fstatSync(fd).size;
     const h = Buffer.alloc(BLOCK);
-    const entries: Entry[] = [];
+    const entries: TarEntry[] = [];
     const seen = new Set<string>();
     let offset = 0;
     let longName: string | undefined;
@@ -200,8 +200,8 @@ export function readTarIndex(file: string): Entry[] {
  * Unpacks a bundle's tar into `into` (which must not exist): the archive is read through once
  * first (readTarIndex), the files written into a temp folder renamed when whole.
  */
-export async function extractTar(file: string, into: string, say: (line: string) => void): Promise<void> {
-    const entries = readTarIndex(file);
+export async function extractTar(file: string, into: string, say: (line: string) => void, index?: readonly TarEntry[]): Promise<void> {
+    const entries = index ?? readTarIndex(file);
     if (fs.existsSync(into)) throw new InputError(`${into} exists; move it away, or install that folder instead of ${file}`, into);
     const tmp = `${into}.partial-${process.pid}`;
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import {
     BundleManifest,
     checksumsText,
     extractTar,
+    findPlugin,
     installedPolicyConfig,
     installedStackFile,
     installPlugin,
@@ -21,6 +22,7 @@ import {
     lockTarballs,
     lockWithResolved,
     pluginPlace,
+    pluginsFor,
     readManifest,
     thisPlatform,
     verifyBundle,
@@ -28,6 +30,9 @@ import {
 } from "../../../lib/bundle";
 import { KfstackError } from "../../../lib/core";
 import { parseMirror } from "../../../lib/rewrite";
+import { parseSettings, readStackFile } from "../../../lib/config";
+
+const ROOT = path.resolve(__dirname, "..", "..", "..", "..");
 
 const sha = (s: string | Buffer) => crypto.createHash("sha256").update(s).digest("hex");
 
@@ -377,4 +382,54 @@ describe("bundle: one file (tar)", () => {
             assert.ok(!fs.existsSync("/tmp/evil") || fs.readFileSync("/tmp/evil", "utf8") !== "x");
         });
     }
+});
+
+describe("bundle: the plugins a stack needs", () => {
+    const settingsOf = (file: string) => {
+        const dir = tmp();
+        const f = path.join(dir, path.basename(file));
+        const doc = jsyaml.load(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+        doc.config["kfstack:manifests"] = { path: dir };
+        fs.writeFileSync(f, jsyaml.dump(doc));
+        return parseSettings(readStackFile(f), dir);
+    };
+    const pinned = (pkg: string) =>
+        (JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", pkg, "package.json"), "utf8")) as { version: string }).version;
+
+    it("the dev stack (on-prem, mirror filled elsewhere): the Kubernetes provider its SDK pins, nothing else", () => {
+        assert.deepEqual(
+            pluginsFor(settingsOf(path.join(ROOT, "Pulumi.dev.yaml")), ROOT).map((p) => `${p.name} ${p.version}`),
+            [`kubernetes ${pinned("kubernetes")}`],
+        );
+    });
+
+    it("the prod stack (EKS, ECR): the AWS provider too", () => {
+        assert.deepEqual(
+            pluginsFor(settingsOf(path.join(ROOT, "Pulumi.prod.yaml")), ROOT).map((p) => `${p.name} ${p.version}`),
+            [`kubernetes ${pinned("kubernetes")}`, `aws ${pinned("aws")}`],
+        );
+    });
+
+    it("a plugin neither in the plugin cache nor on PATH is bad input naming the command that fetches it", () => {
+        const home = tmp();
+        assert.throws(
+            () => findPlugin({ kind: "resource", name: "aws", version: "7.48.0", why: "an EKS cluster" }, { PULUMI_HOME: home, PATH: home }),
+            (e: Error) =>
+                e instanceof KfstackError &&
+                /the aws provider 7\.48\.0 \(an EKS cluster\) is not on this machine: run 'pulumi plugin install resource aws v7\.48\.0'/.test(e.message),
+        );
+        const dir = path.join(home, "plugins", "resource-aws-v7.48.0");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "pulumi-resource-aws"), "");
+        assert.equal(
+            findPlugin({ kind: "resource", name: "aws", version: "7.48.0", why: "" }, { PULUMI_HOME: home, PATH: "" }),
+            path.join(dir, "pulumi-resource-aws"),
+        );
+        fs.writeFileSync(path.join(home, "plugins", "resource-aws-v7.48.0.partial"), "");
+        assert.throws(
+            () => findPlugin({ kind: "resource", name: "aws", version: "7.48.0", why: "" }, { PULUMI_HOME: home, PATH: "" }),
+            /is not on this machine/,
+            "a half-installed plugin is none",
+        );
+    });
 });

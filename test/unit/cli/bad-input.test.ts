@@ -511,8 +511,54 @@ const cases: Case[] = [
         files: { ...RELEASE, "s.yaml": STACK("  kfstack:manifests: {path: rel}\n  kfstack:mirror: {registry: r.io}\n") },
         error: /--skip names every check: nothing would be checked/,
     },
+    {
+        what: "bundle create without --config",
+        args: ["bundle", "create", "--out", "$DIR/b"],
+        error: /'kfstack bundle create' needs --config Pulumi\.<stack>\.yaml/,
+        notCreated: "b",
+    },
+    {
+        what: "bundle create with a stack file not named Pulumi.<stack>.yaml",
+        args: ["bundle", "create", "--config", "$DIR/s.yaml", "--out", "$DIR/b"],
+        files: { ...RELEASE, "s.yaml": STACK("  kfstack:manifests: {path: rel}\n  kfstack:mirror: {registry: r.io}\n") },
+        error: /--config .*s\.yaml: name a stack file, Pulumi\.<stack>\.yaml/,
+        notCreated: "b",
+    },
+    {
+        what: "bundle create on top of a folder that is no bundle",
+        args: ["bundle", "create", "--config", "$DIR/Pulumi.dev.yaml", "--out", "$DIR/b", "--since", "$DIR/rel"],
+        files: { ...RELEASE, "Pulumi.dev.yaml": STACK("  kfstack:manifests: {path: rel}\n  kfstack:mirror: {registry: r.io}\n") },
+        error: /rel is not a finished bundle \(no bundle\.json\)/,
+    },
+    {
+        what: "bundle create into a folder holding other things",
+        args: ["bundle", "create", "--config", "$DIR/Pulumi.dev.yaml", "--out", "$DIR/rel"],
+        files: { ...RELEASE, "Pulumi.dev.yaml": STACK("  kfstack:manifests: {path: rel}\n  kfstack:mirror: {registry: r.io}\n") },
+        error: /--out .*rel is a folder that is neither empty nor an unfinished bundle; name a new folder/,
+    },
+    {
+        what: "bundle install without a mirror",
+        args: ["bundle", "install", "$DIR"],
+        error: /'kfstack bundle install' needs --mirror REGISTRY\[\/PREFIX\] \(where the images go\); --check verifies only/,
+    },
+    {
+        what: "bundle install of a folder that is no bundle",
+        args: ["bundle", "install", "$DIR", "--check"],
+        error: /is not a bundle \(no bundle\.json\); name the folder 'kfstack bundle create' wrote/,
+    },
+    {
+        what: "bundle install of a file that is no tar",
+        args: ["bundle", "install", "$DIR/x.tar", "--check"],
+        files: { "x.tar": "not a tar at all, just some text that is longer than nothing" },
+        error: /x\.tar is damaged or not a bundle's tar \(it ends inside a header: cut short\)/,
+    },
+    {
+        what: "bundle install of a bundle.json that is not JSON",
+        args: ["bundle", "install", "$DIR/b", "--check"],
+        files: { "b/bundle.json": "{", "b/checksums.sha256": "" },
+        error: /bundle\.json is damaged or not a kfstack bundle's \(not JSON\); nothing was changed/,
+    },
 ];
-
 /** The layer's file in a layout the case wrote (the blob the manifest lists last). */
 function layerName(dir: string): string {
     const index = JSON.parse(fs.readFileSync(path.join(dir, "l", "index.json"), "utf8"));
