@@ -235,10 +235,26 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
                     "kfstack:kustomize.remotes",
                 );
             const dir = `remotes/${crypto.createHash("sha256").update(url).digest("hex").slice(0, 16)}`;
-            remotes[url] = dir;
+            if (fs.statSync(local).isFile()) {
+                // A remote file (a release asset's manifests.yaml) mapped to a local copy.
+                remotes[url] = `${dir}/${path.basename(local)}`;
+                await shipAll(`remote file ${url}`, [[local, remotes[url]]]);
+            } else {
+                remotes[url] = dir;
+                await shipAll(
+                    `remote base ${url}`,
+                    treeFiles(local).map((f) => [path.join(local, ...f.split("/")), `${dir}/${f}`]),
+                );
+            }
+        }
+        // Your own kustomize folders (kfstack:apps.extra), each whole.
+        const extras: Record<string, string> = {};
+        for (const app of settings.apps.extra) {
+            const dir = `extras/${app.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
+            extras[app.name] = dir;
             await shipAll(
-                `remote base ${url}`,
-                treeFiles(local).map((f) => [path.join(local, ...f.split("/")), `${dir}/${f}`]),
+                `extra app ${app.name}`,
+                treeFiles(app.path).map((f) => [path.join(app.path, ...f.split("/")), `${dir}/${f}`]),
             );
         }
 
@@ -313,6 +329,7 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
             stack,
             release: { name: releaseName, dir: releaseDir },
             remotes,
+            extras,
             mirror: settings.mirror.location,
             platform: thisPlatform(),
             images,

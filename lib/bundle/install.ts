@@ -295,7 +295,7 @@ async function installFolder(dir: string, options: InstallOptions, started: numb
     return { ...verified, images, project, commands, seconds: (Date.now() - started) / 1000 };
 }
 
-/** The stack file as installed: the release, remote bases and kustomize from the bundle, the images from `mirror`. */
+/** The stack file as installed: the release, remote bases, extra apps and kustomize from the bundle, the images from `mirror`. */
 export function installedStackFile(dir: string, manifest: BundleManifest, mirror: Mirror, kustomize: string | undefined): string {
     const file = path.join(dir, "stack", `Pulumi.${manifest.stack}.yaml`);
     let doc: { config?: Record<string, unknown> } & Record<string, unknown>;
@@ -316,6 +316,14 @@ export function installedStackFile(dir: string, manifest: BundleManifest, mirror
         kustomizeSection.remotes = Object.fromEntries(Object.entries(manifest.remotes).map(([url, d]) => [url, path.join(dir, ...d.split("/"))]));
     if (Object.keys(kustomizeSection).length > 0) config["kfstack:kustomize"] = kustomizeSection;
     config["kfstack:mirror"] = { ...section("mirror"), registry: mirror.location };
+    const apps = section("apps");
+    if (Array.isArray(apps.extra))
+        config["kfstack:apps"] = {
+            ...apps,
+            extra: apps.extra.map((e: Record<string, unknown>) =>
+                typeof e?.name === "string" && manifest.extras[e.name] ? { ...e, path: path.join(dir, ...manifest.extras[e.name].split("/")) } : e,
+            ),
+        };
     return (
         `# Installed by 'kfstack bundle install' from ${path.join(dir, "stack", path.basename(file))}: the release, remote bases\n` +
         `# and kustomize from the bundle, the images from ${mirror.location}.\n` +

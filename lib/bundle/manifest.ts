@@ -60,8 +60,10 @@ export interface BundleManifest {
     readonly stack: string;
     /** The manifests release (`v1.9.1`) and its folder in the bundle. */
     readonly release: { readonly name: string; readonly dir: string };
-    /** Remote kustomize base URL → its folder in the bundle. */
+    /** Remote kustomize base URL → its folder (or file) in the bundle. */
     readonly remotes: Readonly<Record<string, string>>;
+    /** Each extra app (`kfstack:apps.extra`) → its folder in the bundle. */
+    readonly extras: Readonly<Record<string, string>>;
     /** The mirror the stack named when the bundle was made (install may name another). */
     readonly mirror: string;
     readonly platform: string;
@@ -123,6 +125,9 @@ export function readManifest(file: string): BundleManifest {
     const remotes = m.remotes as Record<string, unknown>;
     if (typeof remotes !== "object" || remotes === null || Object.values(remotes).some((d) => typeof d !== "string" || !isSafeName(d)))
         throw fail("remotes is not a map of URL → folder");
+    const extras = m.extras as Record<string, unknown>;
+    if (typeof extras !== "object" || extras === null || Object.values(extras).some((d) => typeof d !== "string" || !isSafeName(d)))
+        throw fail("extras is not a map of app → folder");
     if (!Array.isArray(m.images)) throw fail("images is not a list");
     for (const i of m.images as BundleImage[]) {
         if (

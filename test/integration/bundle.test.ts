@@ -31,7 +31,7 @@ import { parseReference } from "../../lib/images";
 import { pairsOf, splitName } from "../../lib/mirror";
 import { parseMirror } from "../../lib/rewrite";
 import { BundleManifest, checksumsText } from "../../lib/bundle";
-import { needShared, needTools } from "../support/helpers";
+import { needShared, needTools, tinyRelease } from "../support/helpers";
 
 const TREE_180 = path.join(SHARED, "v1.8.0");
 const FIGURES = path.join(os.tmpdir(), "kfstack-bundle-figures.json");
@@ -477,6 +477,80 @@ describe("air-gap bundle: made here, installed and applied inside a network name
             figures.installSeconds = whole.installSeconds;
             figures.deltaInstallSeconds = upgrade.installSeconds;
             figures.upSeconds = whole.up.upSeconds;
+        });
+    });
+    describe("a stack with remote bases (a folder and a file) and an extra app of its own", () => {
+        it("carries them as local trees; inside a network namespace the installed stack renders from the bundle alone", async () => {
+            const dir = path.join(work, "remotes-stack");
+            const release = tinyRelease(dir);
+            const url = "https://github.com/example/addons//base?ref=v1.0.0";
+            const fileUrl = "https://github.com/example/jobset/releases/download/v0.8.2/manifests.yaml";
+            const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: default}\ndata: {a: "1"}\n`;
+            const files: Record<string, string> = {
+                "release/apps/hello/base/kustomization.yaml": `resources:\n- objects.yaml\n- ${url}\n- ${fileUrl}\n`,
+                "checkout/base/kustomization.yaml": "resources:\n- remote.yaml\n",
+                "checkout/base/remote.yaml": cm("from-remote-base"),
+                "copies/manifests.yaml": cm("from-remote-file"),
+                "mine/kustomization.yaml": "resources:\n- cm.yaml\n",
+                "mine/cm.yaml": cm("mine"),
+            };
+            for (const [f, text] of Object.entries(files)) {
+                fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+                fs.writeFileSync(path.join(dir, f), text);
+            }
+            const stack = path.join(dir, "Pulumi.edge.yaml");
+            fs.writeFileSync(
+                stack,
+                jsyaml.dump({
+                    config: {
+                        "kfstack:manifests": { path: release },
+                        "kfstack:mirror": { registry: "registry.local:5000/kubeflow" },
+                        "kfstack:kustomize": { remotes: { [url]: "checkout/base", [fileUrl]: "copies/manifests.yaml" } },
+                        "kfstack:apps": { extra: [{ name: "mine", path: "mine" }] },
+                    },
+                }),
+            );
+            const image = "gcr.io/hello/hello:1.0";
+            const { repository } = splitName(pairsOf([image], parseMirror(`${source.host}/upstream`))[0].targetName);
+            await pushImage(source.client(), repository, "1.0", [{ architecture: "amd64", layers: [seededLayer("hello", 4096)] }], "docker");
+            fs.writeFileSync(path.join(dir, "images.txt"), `${image}\n`);
+            const out = path.join(work, "bundle-edge");
+            const made = await kfstack([
+                "bundle",
+                "create",
+                "--config",
+                stack,
+                "--out",
+                out,
+                "--images",
+                path.join(dir, "images.txt"),
+                "--from",
+                from,
+                "--src-plain-http",
+            ]);
+            assert.equal(made.status, 0, made.stderr);
+            const m = manifestOf(out);
+            assert.deepEqual(Object.keys(m.remotes).sort(), [fileUrl, url].sort());
+            assert.deepEqual(Object.keys(m.extras), ["mine"]);
+            // The originals are gone: only the bundle can serve them now.
+            for (const f of ["checkout", "copies", "mine", "release"]) fs.rmSync(path.join(dir, f), { recursive: true });
+            const planFile = path.join(work, "plan-edge.json");
+            fs.writeFileSync(
+                planFile,
+                JSON.stringify({ work: path.join(work, "inside-edge"), scenarios: [{ name: "edge", steps: [{ bundle: out, render: true }] }] }),
+            );
+            const script = path.join(ROOT, "dist", "test", "support", "airgap.js");
+            const r = spawnSync("unshare", ["-n", "sh", "-c", `ip link set lo up && exec node ${script} run ${planFile}`], {
+                encoding: "utf8",
+                maxBuffer: 64 << 20,
+            });
+            assert.equal(r.status, 0, r.stderr.slice(-3000));
+            const [step] = JSON.parse(r.stdout.trim().split("\n").pop() ?? "[]") as Record<string, any>[];
+            assert.equal(step.installExit, 0, step.installStderr);
+            assert.deepEqual(step.imagesWrong, []);
+            assert.equal(step.render.exit, 0, step.render.stderr);
+            for (const name of ["ConfigMap/from-remote-base", "ConfigMap/from-remote-file", "ConfigMap/mine", "ConfigMap/big", "Deployment/hello"])
+                assert.ok(step.render.names.includes(name), `${name} rendered: ${step.render.names.join(", ")}`);
         });
     });
 });

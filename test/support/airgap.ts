@@ -22,6 +22,8 @@ interface Step {
     /** The bundle to install, and the earlier one for a delta. */
     readonly bundle: string;
     readonly since?: string;
+    /** Instead of an up: `kfstack render` of the installed stack with the installed project's CLI (no cluster needed). */
+    readonly render?: boolean;
 }
 
 interface Scenario {
@@ -101,6 +103,18 @@ async function up(job: Job): Promise<unknown> {
     }
 }
 
+/** `Kind/name` of every object a render folder holds. */
+function renderedNames(dir: string): string[] {
+    const jsyaml = require("js-yaml") as typeof import("js-yaml");
+    return fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".yaml"))
+        .flatMap((f) => jsyaml.loadAll(fs.readFileSync(path.join(dir, f), "utf8")) as { kind?: string; metadata?: { name?: string } }[])
+        .filter((d) => d?.kind)
+        .map((d) => `${d.kind}/${d.metadata?.name}`)
+        .sort();
+}
+
 async function run(plan: Plan): Promise<unknown> {
     // The checkout under test provides what a site has: a registry and a control plane.
     const { startRegistry } = require("../../harness/registry") as typeof import("../../harness/registry");
@@ -120,7 +134,7 @@ async function run(plan: Plan): Promise<unknown> {
         const state = path.join(work, "state");
         fs.mkdirSync(state, { recursive: true });
         const registry = await startRegistry();
-        const cluster = await startCluster({ controllers: true });
+        const cluster = scenario.steps.some((s) => !s.render) ? await startCluster({ controllers: true }) : undefined;
         const mirror = parseMirror(`${registry.host}/kubeflow`);
         try {
             for (const step of scenario.steps) {
@@ -166,7 +180,27 @@ async function run(plan: Plan): Promise<unknown> {
                         ? (JSON.parse(plugins.stdout) as { name: string; version: string }[]).map((p) => `${p.name} ${p.version}`)
                         : plugins.stderr;
                 const project = path.join(step.bundle, "install", "project");
-                const job: Job = { project, bin, home, kubeconfig: cluster.kubeconfig, backend: `file://${state}`, stack: manifest.stack };
+                if (step.render) {
+                    const out = path.join(work, "rendered");
+                    const r = spawnSync(
+                        "node",
+                        [
+                            path.join(project, "dist", "lib", "cli", "main.js"),
+                            "render",
+                            "--config",
+                            path.join(project, `Pulumi.${manifest.stack}.yaml`),
+                            "--out",
+                            out,
+                        ],
+                        {
+                            cwd: project,
+                            encoding: "utf8",
+                        },
+                    );
+                    record.render = { exit: r.status, stderr: r.stderr.slice(-3000), names: r.status === 0 ? renderedNames(out) : [] };
+                    continue;
+                }
+                const job: Job = { project, bin, home, kubeconfig: cluster!.kubeconfig, backend: `file://${state}`, stack: manifest.stack };
                 const jobFile = path.join(work, "job.json");
                 fs.writeFileSync(jobFile, JSON.stringify(job));
                 const applied = spawnSync("node", [path.join(project, "dist", "test", "support", "airgap.js"), "up", jobFile], {
@@ -191,7 +225,7 @@ async function run(plan: Plan): Promise<unknown> {
                 if (applied.status !== 0) break;
             }
         } finally {
-            await cluster.stop();
+            await cluster?.stop();
             await registry.stop();
         }
     }

@@ -63,6 +63,7 @@ function smallBundle(dir: string, files: Record<string, string>, extra: Partial<
         stack: "dev",
         release: { name: "v1.9.1", dir: "manifests/v1.9.1" },
         remotes: {},
+        extras: {},
         mirror: "registry.local:5000/kubeflow",
         platform: thisPlatform(),
         images: [],
@@ -247,12 +248,13 @@ describe("bundle: what install writes", () => {
         fs.mkdirSync(path.join(dir, "stack"));
         fs.writeFileSync(
             path.join(dir, "stack", "Pulumi.dev.yaml"),
-            "encryptionsalt: v1:abc\nconfig:\n  kfstack:manifests:\n    git: https://github.com/kubeflow/manifests\n    ref: v1.9.1\n  kfstack:mirror:\n    registry: registry.local:5000/kubeflow\n    plainHttp: true\n  kfstack:users:\n    - email: a@b.c\n      password:\n        secure: AAAA\n",
+            "encryptionsalt: v1:abc\nconfig:\n  kfstack:manifests:\n    git: https://github.com/kubeflow/manifests\n    ref: v1.9.1\n  kfstack:mirror:\n    registry: registry.local:5000/kubeflow\n    plainHttp: true\n  kfstack:apps:\n    disabled: [katib]\n    extra:\n      - name: mine\n        path: ../mine\n        after: [dex]\n  kfstack:users:\n    - email: a@b.c\n      password:\n        secure: AAAA\n",
         );
         const m = {
             stack: "dev",
             release: { name: "v1.9.1", dir: "manifests/v1.9.1" },
             remotes: { "https://github.com/x/y?ref=v1": "remotes/abc" },
+            extras: { mine: "extras/mine" },
         } as unknown as BundleManifest;
         const doc = jsyaml.load(installedStackFile(dir, m, parseMirror("10.0.0.5:5000/kf"), "/opt/bin/kustomize")) as {
             encryptionsalt: string;
@@ -266,6 +268,10 @@ describe("bundle: what install writes", () => {
             remotes: { "https://github.com/x/y?ref=v1": path.join(dir, "remotes", "abc") },
         });
         assert.deepEqual(doc.config["kfstack:users"][0].password, { secure: "AAAA" });
+        assert.deepEqual(doc.config["kfstack:apps"], {
+            disabled: ["katib"],
+            extra: [{ name: "mine", path: path.join(dir, "extras", "mine"), after: ["dex"] }],
+        });
     });
 
     it("moves the policies' allowed mirror with the stack, leaving other mirrors", () => {
