@@ -16,19 +16,14 @@
  *
  * Run: npm run bench -- --only-bundle [--rounds N] [--write]
  */
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as zlib from "zlib";
 import { spawn } from "child_process";
-import * as jsyaml from "js-yaml";
-import { startRegistry, pushImage } from "../harness/registry";
+import { startRegistry } from "../harness/registry";
 import { startProxy } from "../harness/proxy";
+import { devStackOn, seedReleaseImages } from "../harness/releases";
 import { CLI, ENGINE_BIN, ROOT, SHARED, TREE_191 } from "../harness/paths";
-import { parseSettings, readStackFile } from "../lib/config";
-import { preparePlatform } from "../lib/plan";
-import { planExtras } from "../lib/check";
 import { parseReference } from "../lib/images";
 import { pairsOf, parallel, splitName } from "../lib/mirror";
 import { parseMirror } from "../lib/rewrite";
@@ -37,12 +32,6 @@ import { writeSection } from "./benchmark";
 
 const MiB = 1 << 20;
 const TREE_180 = path.join(SHARED, "v1.8.0");
-
-function layer(seed: string, size: number): Buffer {
-    const key = crypto.createHash("sha256").update(seed).digest();
-    const c = crypto.createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
-    return zlib.gzipSync(Buffer.concat([c.update(Buffer.alloc(size)), c.final()]), { level: 0 });
-}
 
 function run(
     cmd: string,
@@ -73,14 +62,6 @@ function median(xs: number[]): number {
     return s[Math.floor(s.length / 2)];
 }
 
-function stackFile(dir: string, tree: string): string {
-    const dev = jsyaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, "Pulumi.dev.yaml");
-    fs.writeFileSync(file, jsyaml.dump({ config: { ...dev.config, "kfstack:manifests": { path: tree } } }));
-    return file;
-}
-
 async function bundleBench(): Promise<void> {
     const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 3;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "kfstack-bench-bundle-"));
@@ -90,38 +71,15 @@ async function bundleBench(): Promise<void> {
     try {
         const upstream = parseMirror(`${source.host}/upstream`);
         const from = `${proxy.host}/upstream`;
-        const client = source.client();
-        const lists: Record<string, string> = {};
         const stacks: Record<string, string> = {};
-        const refsOf: Record<string, string[]> = {};
-        const pushed = new Set<string>();
         for (const [release, tree] of [
             ["v1.8.0", TREE_180],
             ["v1.9.1", TREE_191],
-        ]) {
-            stacks[release] = stackFile(path.join(work, `stack-${release}`), tree);
-            const settings = parseSettings(readStackFile(stacks[release]), path.dirname(stacks[release]));
-            const planned = planExtras(settings, await preparePlatform(settings)).sourceImages;
-            const refs = [...new Set(planned.map((r) => parseReference(r).normalized))].filter((r) => !parseReference(r).digest).sort();
-            refsOf[release] = refs;
-            await parallel(
-                refs.filter((r) => !pushed.has(r)),
-                4,
-                async (ref) => {
-                    pushed.add(ref);
-                    const { repository } = splitName(pairsOf([ref], upstream)[0].targetName);
-                    await pushImage(
-                        client,
-                        repository,
-                        parseReference(ref).tag ?? "latest",
-                        [{ architecture: "amd64", layers: [layer(`base ${repository}`, 4 * MiB), layer(`own ${ref}`, 2 * MiB)] }],
-                        "docker",
-                    );
-                },
-            );
-            lists[release] = path.join(work, `images-${release}.txt`);
-            fs.writeFileSync(lists[release], refs.join("\n") + "\n");
-        }
+        ])
+            stacks[release] = devStackOn(path.join(work, `stack-${release}`), tree, false);
+        const seeded = await seedReleaseImages(source, "upstream", stacks, { base: 4 * MiB, own: 2 * MiB }, work);
+        const lists = Object.fromEntries(Object.entries(seeded).map(([r, l]) => [r, l.file]));
+        const refsOf = Object.fromEntries(Object.entries(seeded).map(([r, l]) => [r, l.refs]));
         const create = async (release: string, out: string, extra: string[] = []) => {
             const r = await run(
                 "node",

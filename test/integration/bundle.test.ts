@@ -17,78 +17,54 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as jsyaml from "js-yaml";
 import { startRegistry, pushImage, seededLayer, Registry } from "../../harness/registry";
 import { startProxy, Proxy } from "../../harness/proxy";
+import { devStackOn, seedReleaseImages } from "../../harness/releases";
 import { enginePresent } from "../../harness/engine";
 import { clusterBinariesPresent } from "../../harness/apiserver";
-import { CLI, ENGINE_BIN, ROOT, SHARED, TREE_191 } from "../../harness/paths";
-import { parseSettings, readStackFile } from "../../lib/config";
-import { preparePlatform } from "../../lib/plan";
-import { planExtras } from "../../lib/check";
-import { parseReference } from "../../lib/images";
+import { ENGINE_BIN, ROOT, SHARED, TREE_191 } from "../../harness/paths";
 import { pairsOf, splitName } from "../../lib/mirror";
 import { parseMirror } from "../../lib/rewrite";
 import { BundleManifest, checksumsText } from "../../lib/bundle";
-import { needShared, needTools, tinyRelease } from "../support/helpers";
+import { needShared, needTools, runCliAsync, tinyRelease } from "../support/helpers";
 
 const TREE_180 = path.join(SHARED, "v1.8.0");
 const FIGURES = path.join(os.tmpdir(), "kfstack-bundle-figures.json");
 /** What each step inside the namespace saw (install output, the mirror, the plugin cache, up and preview). */
 const INSIDE = path.join(os.tmpdir(), "kfstack-bundle-inside.json");
 
-/** The dev stack for a control plane without nodes (as the engine e2e suite runs it), on a release tree. */
-function writeStack(dir: string, tree: string): string {
-    const dev = jsyaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, Record<string, unknown>> };
-    const config = { ...dev.config };
-    config["kfstack:manifests"] = { path: tree };
-    config["kfstack:transforms"] = { ...config["kfstack:transforms"], webhookFailurePolicy: "Ignore" };
-    config["kfstack:storage"] = { ...config["kfstack:storage"], protect: false };
-    (config as Record<string, unknown>)["kfstack:skipAwait"] = true;
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, "Pulumi.dev.yaml");
-    fs.writeFileSync(file, jsyaml.dump({ config }));
-    return file;
-}
-
-/** The CLI, run asynchronously: the proxy it fetches through lives in this process. */
-function kfstack(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string; seconds: number }> {
+/** The CLI with this machine's engine on PATH (the Pulumi CLI and plugins a bundle takes), as a process: the proxy it fetches through lives in this process. */
+async function kfstack(
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+    script?: string,
+): Promise<{ status: number; stdout: string; stderr: string; seconds: number }> {
     const t0 = Date.now();
-    return new Promise((resolve, reject) => {
-        const child = spawn("node", [CLI, ...args], {
-            cwd: ROOT,
-            env: { ...process.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`, ...env },
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-        child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-        child.on("error", reject);
-        child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr, seconds: (Date.now() - t0) / 1000 }));
-    });
+    const r = await runCliAsync(args, { env: { ...process.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`, ...env }, cwd: ROOT, script })
+        .done;
+    return { ...r, seconds: (Date.now() - t0) / 1000 };
 }
 
-/** Runs the CLI and kills it (SIGKILL, no chance to tidy up) once its stderr matches `when`. */
-function killedWhen(args: string[], when: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ killed: boolean; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("node", [CLI, ...args], {
-            cwd: ROOT,
-            env: { ...process.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`, ...env },
-        });
-        let stderr = "";
-        let killed = false;
-        child.stderr.on("data", (c: Buffer) => {
-            stderr += c.toString();
+/** Runs the CLI (or `script`) and kills it (SIGKILL, no chance to tidy up) once its stderr matches `when`. */
+async function killedWhen(args: string[], when: RegExp, env: NodeJS.ProcessEnv = {}, script?: string): Promise<{ killed: boolean; stderr: string }> {
+    let stderr = "";
+    let killed = false;
+    const run = runCliAsync(args, {
+        env: { ...process.env, PATH: `${ENGINE_BIN}${path.delimiter}${process.env.PATH ?? ""}`, ...env },
+        cwd: ROOT,
+        script,
+        onStderr: (c) => {
+            stderr += c;
             if (!killed && when.test(stderr)) {
                 killed = true;
-                child.kill("SIGKILL");
+                run.child.kill("SIGKILL");
             }
-        });
-        child.stdout.resume();
-        child.on("error", reject);
-        child.on("close", () => resolve({ killed, stderr }));
+        },
     });
+    await run.done;
+    return { killed, stderr };
 }
 
 function manifestOf(dir: string): BundleManifest {
@@ -129,35 +105,13 @@ describe("air-gap bundle: made here, installed and applied inside a network name
         source = await startRegistry();
         proxy = await startProxy(source.host);
         from = `${proxy.host}/upstream`;
-        const upstream = parseMirror(`${source.host}/upstream`);
-        const client = source.client();
-        const pushed = new Set<string>();
         for (const [release, tree] of [
             ["v1.8.0", TREE_180],
             ["v1.9.1", TREE_191],
-        ]) {
-            stacks[release] = writeStack(path.join(work, `stack-${release}`), tree);
-            const settings = parseSettings(readStackFile(stacks[release]), path.dirname(stacks[release]));
-            const planned = planExtras(settings, await preparePlatform(settings)).sourceImages;
-            const refs = [...new Set(planned.map((r) => parseReference(r).normalized))].filter((r) => !parseReference(r).digest).sort();
-            for (const ref of refs) {
-                if (pushed.has(ref)) continue;
-                pushed.add(ref);
-                const { repository } = splitName(pairsOf([ref], upstream)[0].targetName);
-                const tag = parseReference(ref).tag ?? "latest";
-                // A base layer per repository (kept across releases), one of the image's own.
-                await pushImage(
-                    client,
-                    repository,
-                    tag,
-                    [{ architecture: "amd64", layers: [seededLayer(`base ${repository}`, 64 << 10), seededLayer(`own ${ref}`, 32 << 10)] }],
-                    "docker",
-                );
-            }
-            const file = path.join(work, `images-${release}.txt`);
-            fs.writeFileSync(file, refs.join("\n") + "\n");
-            lists[release] = { file, refs, pinned: new Set(planned).size - refs.length };
-        }
+        ])
+            stacks[release] = devStackOn(path.join(work, `stack-${release}`), tree, true);
+        // Small images: the suite proves behaviour; sizes and speed are the benchmark's (bench/bundle.ts).
+        Object.assign(lists, await seedReleaseImages(source, "upstream", stacks, { base: 64 << 10, own: 32 << 10 }, work));
     });
 
     after(async () => {
@@ -309,20 +263,7 @@ describe("air-gap bundle: made here, installed and applied inside a network name
             const check = spawnSync("node", [cli, ...install, "--check"], { encoding: "utf8", env: { ...process.env, PULUMI_HOME: home } });
             assert.equal(check.status, 0, check.stderr);
             assert.ok(!fs.existsSync(path.join(work, "carried", "tar-1.9.1")), "--check unpacks aside and removes it");
-            const first = await new Promise<{ killed: boolean }>((resolve) => {
-                const child = spawn("node", [cli, ...install], { env: { ...process.env, PULUMI_HOME: home } });
-                let err = "";
-                let killed = false;
-                child.stderr.on("data", (c: Buffer) => {
-                    err += c.toString();
-                    if (!killed && /\[10\/\d+\] copied/.test(err)) {
-                        killed = true;
-                        child.kill("SIGKILL");
-                    }
-                });
-                child.stdout.resume();
-                child.on("close", () => resolve({ killed }));
-            });
+            const first = await killedWhen(install, /\[10\/\d+\] copied/, { PULUMI_HOME: home }, cli);
             assert.ok(first.killed, "killed while pushing images");
             const second = spawnSync("node", [cli, ...install], { encoding: "utf8", env: { ...process.env, PULUMI_HOME: home }, maxBuffer: 64 << 20 });
             assert.equal(second.status, 0, second.stderr);

@@ -49,13 +49,17 @@ export function tempDir(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), `kfstack-${prefix}-`));
 }
 
-/** Runs the built CLI as a process without blocking (servers in this process keep answering). */
+/** Runs the built CLI (or another copy of it, `script`) as a process without blocking (servers in this process keep answering). */
 export function runCliAsync(
     args: string[],
-    options: { input?: string; env?: NodeJS.ProcessEnv; onStderr?: (chunk: string) => void; cwd?: string } = {},
+    options: { input?: string; env?: NodeJS.ProcessEnv; onStderr?: (chunk: string) => void; cwd?: string; script?: string } = {},
 ): { done: Promise<{ stdout: string; stderr: string; status: number; signal: NodeJS.Signals | null }>; child: import("child_process").ChildProcess } {
     const { spawn } = require("child_process") as typeof import("child_process");
-    const child = spawn(process.execPath, [CLI, ...args], { env: options.env ?? process.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [options.script ?? CLI, ...args], {
+        env: options.env ?? process.env,
+        cwd: options.cwd,
+        stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
