@@ -249,28 +249,32 @@ async function installFolder(dir: string, options: InstallOptions, started: numb
         writeFileAtomic(stateFile, JSON.stringify(state) + "\n");
     };
 
+    // Steps are done for a mirror and a PULUMI_HOME: another one on a re-run does them again.
+    const imagesStep = `images ${options.mirror.location}`;
+    const home = pulumiHome(env);
+    const pluginsStep = `plugins ${home}`;
+    const projectStep = `project ${options.mirror.location}`;
     let images: RunSummary | undefined;
-    if (!state.steps.includes("images")) {
+    if (!state.steps.includes(imagesStep)) {
         say(`bundle: pushing ${manifest.images.length} images into ${options.mirror.location}`);
         images = await importLayout(path.join(dir, "images"), options.mirror, { ...options, progress: say });
         if (images.failed > 0) return { ...verified, images, seconds: (Date.now() - started) / 1000 };
-        done("images");
+        done(imagesStep);
     }
 
-    const home = pulumiHome(env);
-    if (!state.steps.includes("plugins")) {
+    if (!state.steps.includes(pluginsStep)) {
         for (const p of manifest.plugins) {
             const at = installPlugin(p, path.join(dir, ...p.file.split("/")), home);
             say(`bundle: plugin ${p.kind} ${p.name} ${p.version} installed (${at})`);
         }
-        done("plugins");
+        done(pluginsStep);
     }
 
     const bin = path.join(installed, "bin");
     const project = path.join(installed, "project");
     const stackFile = path.join(project, `Pulumi.${manifest.stack}.yaml`);
     const renderer = manifest.tools.find((t) => t.file.startsWith("tools/"));
-    if (!state.steps.includes("project")) {
+    if (!state.steps.includes(projectStep)) {
         for (const t of manifest.tools) linkOrCopy(path.join(dir, ...t.file.split("/")), path.join(bin, t.name), 0o755);
         fs.rmSync(project, { recursive: true, force: true });
         const prefix = "project/";
@@ -289,7 +293,7 @@ async function installFolder(dir: string, options: InstallOptions, started: numb
             linkOrCopy(path.join(dir, ...rel.split("/")), path.join(cache, "_cacache", ...rel.slice(NPM_DIR.length + 1).split("/")));
         installOffline(project, cache, say);
         fs.rmSync(cache, { recursive: true, force: true });
-        done("project");
+        done(projectStep);
     }
     const commands = applyCommands(project, bin, home, manifest.stack);
     return { ...verified, images, project, commands, seconds: (Date.now() - started) / 1000 };

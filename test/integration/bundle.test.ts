@@ -271,12 +271,26 @@ describe("air-gap bundle: made here, installed and applied inside a network name
             assert.match(second.stderr, /\d+ images pushed, [1-9]\d* already in/, "the images pushed before the kill are not pushed again");
             assert.match(second.stdout, /pulumi up --stack dev/);
             const state = JSON.parse(fs.readFileSync(path.join(work, "carried", "tar-1.9.1", "install", "state.json"), "utf8")) as { steps: string[] };
-            assert.deepEqual(state.steps, ["images", "plugins", "project"]);
+            assert.deepEqual(state.steps, [`images ${mirror.host}/kubeflow`, `plugins ${home}`, `project ${mirror.host}/kubeflow`]);
             assert.ok(
                 fs.existsSync(
                     path.join(home, "plugins", "resource-kubernetes-v" + manifestOf(bundles["full-1.9.1"]).plugins[0].version, "pulumi-resource-kubernetes"),
                 ),
             );
+            // Another mirror on a re-run: the images and the stack file follow it; the plugin step does not run again.
+            const other = await startRegistry();
+            try {
+                const again = await kfstack(["bundle", "install", tarFile, "--mirror", `${other.host}/kubeflow`, "--plain-http"], { PULUMI_HOME: home }, cli);
+                assert.equal(again.status, 0, again.stderr);
+                assert.ok(again.stderr.includes(`${lists["v1.9.1"].refs.length} images pushed, 0 already in ${other.host}/kubeflow`), again.stderr.slice(-600));
+                assert.doesNotMatch(again.stderr, /plugin resource kubernetes .* installed/);
+                const installed = jsyaml.load(fs.readFileSync(path.join(work, "carried", "tar-1.9.1", "install", "project", "Pulumi.dev.yaml"), "utf8")) as {
+                    config: Record<string, { registry?: string }>;
+                };
+                assert.equal(installed.config["kfstack:mirror"].registry, `${other.host}/kubeflow`);
+            } finally {
+                await other.stop();
+            }
         } finally {
             await mirror.stop();
         }
