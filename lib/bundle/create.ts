@@ -44,7 +44,7 @@ import {
     UNFINISHED,
 } from "./manifest";
 import { cachedTarballs, lockTarballs, NPM_DIR } from "./npm";
-import { findPlugin, pluginPlace, pluginsFor, pulumiCli } from "./plugins";
+import { findPlugin, onPath, pluginPlace, pluginsFor, pulumiCli } from "./plugins";
 import { writeTar } from "./tar";
 
 export interface CreateOptions extends RegistryAccess {
@@ -288,7 +288,8 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
             await shipAll(t.name, [[t.file, `bin/${t.name}`]], 0o755);
             tools.push({ name: t.name, version: t.version, file: `bin/${t.name}`, sha256: files[`bin/${t.name}`][0], size: files[`bin/${t.name}`][1] });
         }
-        const rendererFile = path.isAbsolute(renderer.command) ? renderer.command : (pathOf(renderer.command, env) ?? renderer.command);
+        const found = path.isAbsolute(renderer.command) ? renderer.command : onPath(renderer.command, env);
+        const rendererFile = found ? fs.realpathSync(found) : renderer.command;
         const rendererName = path.basename(rendererFile);
         await shipAll(rendererName, [[rendererFile, `tools/${rendererName}`]], 0o755);
         tools.push({
@@ -352,14 +353,6 @@ export async function createBundle(options: CreateOptions): Promise<CreateResult
         const tar = options.tar ? { file: `${out}.tar`, bytes: await writeTar(out, `${out}.tar`, say) } : undefined;
         return { dir: out, tar, manifest, images: summary, seconds: (Date.now() - started) / 1000 };
     }
-}
-
-function pathOf(name: string, env: NodeJS.ProcessEnv): string | undefined {
-    for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-        const f = path.join(dir, name);
-        if (dir && fs.existsSync(f)) return fs.realpathSync(f);
-    }
-    return undefined;
 }
 
 /** The folder to write: new, empty, or an unfinished bundle (resumed); never a finished one or anything else. */

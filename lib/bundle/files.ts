@@ -10,33 +10,10 @@ import { Transform } from "stream";
 import { pipeline } from "stream/promises";
 import { InputError } from "../core/errors";
 import { makeDirs } from "../core/outputPath";
+import { FileSum, SMALL_FILE } from "../core/files";
+export { hashFile, writeFileAtomic } from "../core/files";
+export type { FileSum } from "../core/files";
 import { throwIfStopped } from "../core/interrupt";
-
-/** A file's content: its SHA-256 (hex) and size. */
-export interface FileSum {
-    readonly sha256: string;
-    readonly size: number;
-}
-
-/** The SHA-256 and size of a file, streamed. */
-export function hashFile(file: string): Promise<FileSum> {
-    const st = fs.statSync(file, { throwIfNoEntry: false });
-    if (st && st.size < SMALL) {
-        const data = fs.readFileSync(file);
-        return Promise.resolve({ sha256: crypto.createHash("sha256").update(data).digest("hex"), size: data.length });
-    }
-    return new Promise((resolve, reject) => {
-        const h = crypto.createHash("sha256");
-        let size = 0;
-        fs.createReadStream(file)
-            .on("data", (c) => {
-                h.update(c);
-                size += (c as Buffer).length;
-            })
-            .on("end", () => resolve({ sha256: h.digest("hex"), size }))
-            .on("error", reject);
-    });
-}
 
 /** `a/b/c` for a path under `root`, with forward slashes whatever the platform. */
 export function relativeName(root: string, file: string): string {
@@ -81,13 +58,11 @@ export function placeFile(from: string, to: string, mode?: number): void {
     fs.renameSync(tmp, to);
 }
 
-const SMALL = 1 << 20;
-
 /** Copies a file (temp name, then rename) and hashes it on the way: one read of the source. */
 export async function copyHashing(from: string, to: string, mode?: number): Promise<FileSum> {
     makeDirs(path.dirname(to));
     const tmp = `${to}.tmp-${process.pid}`;
-    if (fs.statSync(from).size < SMALL) {
+    if (fs.statSync(from).size < SMALL_FILE) {
         // A release tree is thousands of small files: one read and one write each, no streams.
         const data = fs.readFileSync(from);
         fs.writeFileSync(tmp, data, mode !== undefined ? { mode } : undefined);
@@ -113,14 +88,6 @@ export async function copyHashing(from: string, to: string, mode?: number): Prom
         throw e;
     }
     return { sha256: h.digest("hex"), size };
-}
-
-/** Writes a file atomically (temp name, then rename), creating its folder. */
-export function writeFileAtomic(file: string, data: string | Buffer, mode?: number): void {
-    makeDirs(path.dirname(file));
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, data, mode !== undefined ? { mode } : undefined);
-    fs.renameSync(tmp, file);
 }
 
 /** Progress of a long copy or check: bytes done of a total, the rate and the time left, every `everyMs` while it runs. */

@@ -257,7 +257,7 @@ async function installFolder(dir: string, options: InstallOptions, started: numb
     let images: RunSummary | undefined;
     if (!state.steps.includes(imagesStep)) {
         say(`bundle: pushing ${manifest.images.length} images into ${options.mirror.location}`);
-        images = await importLayout(path.join(dir, "images"), options.mirror, { ...options, progress: say });
+        images = await importLayout(path.join(dir, "images"), options.mirror, { ...options, progress: say, contentChecked: true });
         if (images.failed > 0) return { ...verified, images, seconds: (Date.now() - started) / 1000 };
         done(imagesStep);
     }

@@ -9,3 +9,4 @@ export * from "./credentials";
 export * from "./packageRoot";
 export * from "./interrupt";
 export * from "./outputPath";
+export * from "./files";

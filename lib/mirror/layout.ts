@@ -20,6 +20,7 @@ import * as path from "path";
 import { pipeline } from "stream/promises";
 import { Readable, Transform } from "stream";
 import { InputError } from "../core/errors";
+import { hashFile, writeFileAtomic } from "../core/files";
 import { InterruptedError, removeTemporary, trackTemporary } from "../core/interrupt";
 import { isLocalWriteFailure, makeDirs, writeFailure } from "../core/outputPath";
 import { Mirror } from "../rewrite/mirror";
@@ -63,22 +64,6 @@ function readIndex(dir: string): Index {
     } catch (e) {
         throw new InputError(`${file}: not a valid OCI index (${(e as Error).message})`, file);
     }
-}
-
-function writeAtomic(file: string, data: string | Buffer): void {
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-}
-
-function hashFile(file: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const h = crypto.createHash("sha256");
-        fs.createReadStream(file)
-            .on("data", (c) => h.update(c))
-            .on("end", () => resolve("sha256:" + h.digest("hex")))
-            .on("error", reject);
-    });
 }
 
 /** One image of a layout: its top manifest's descriptor and every blob it reaches (its manifests included). */
@@ -131,7 +116,7 @@ export async function exportImages(references: string[], dir: string, options: E
     const newFolder = !fs.existsSync(dir);
     try {
         makeDirs(path.join(dir, "blobs", "sha256"));
-        writeAtomic(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+        writeFileAtomic(path.join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
     } catch (e) {
         throw writeFailure(`--out ${dir}`, e, "cannot write the layout");
     }
@@ -203,7 +188,7 @@ export async function exportImages(references: string[], dir: string, options: E
                 // Unchanged since the older layout: named in the index, nothing fetched.
                 named.set(source, { mediaType: inBase.mediaType, digest: inBase.digest, size: inBase.size, annotations: { [REF_NAME]: source } });
                 index.manifests = sortedManifests(named);
-                writeAtomic(path.join(dir, "index.json"), JSON.stringify(index, null, 2));
+                writeFileAtomic(path.join(dir, "index.json"), JSON.stringify(index, null, 2));
                 results.push({ source, target: dir, status: "present", digest: inBase.digest });
             } else {
                 const top = await client.getManifest(repo, ref.digest ?? ref.tag ?? "latest");
@@ -218,12 +203,12 @@ export async function exportImages(references: string[], dir: string, options: E
                     const blobs = [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])];
                     await Promise.all(blobs.map((b) => fetchBlob(repo, at.host, b.digest, b.size)));
                     // The manifest last: a manifest in the folder means its blobs are all there.
-                    writeAtomic(blobPath(dir, digest), body);
+                    writeFileAtomic(blobPath(dir, digest), body);
                 };
                 await writeManifest(top.body, top.digest);
                 named.set(source, { mediaType: top.mediaType, digest: top.digest, size: top.size, annotations: { [REF_NAME]: source } });
                 index.manifests = sortedManifests(named);
-                writeAtomic(path.join(dir, "index.json"), JSON.stringify(index, null, 2));
+                writeFileAtomic(path.join(dir, "index.json"), JSON.stringify(index, null, 2));
                 results.push({ source, target: dir, status: "copied", digest: top.digest });
             }
         } catch (e) {
@@ -293,11 +278,17 @@ async function writeChecksums(dir: string, base?: LayoutBase): Promise<void> {
     for (const hex of fs.readdirSync(blobs)) if (hex.includes(".part-") || hex.includes(".tmp-")) fs.rmSync(path.join(blobs, hex), { force: true });
     const reached = new Set([...layoutImages(dir, base).values()].flatMap((i) => i.blobs));
     for (const digest of [...reached].sort()) lines.push(`${digest.slice(7)}  blobs/sha256/${digest.slice(7)}`);
-    lines.push(`${(await hashFile(path.join(dir, "index.json"))).slice(7)}  index.json`);
-    writeAtomic(path.join(dir, CHECKSUMS), lines.join("\n") + "\n");
+    lines.push(`${(await hashFile(path.join(dir, "index.json"))).sha256}  index.json`);
+    writeFileAtomic(path.join(dir, CHECKSUMS), lines.join("\n") + "\n");
 }
 
 export interface ImportOptions extends RegistryAccess {
+    /**
+     * Every file's content was checked against its checksum just before (a bundle's install):
+     * the layout's structure is checked, its blobs are not hashed a second time.
+     * @default false
+     */
+    readonly contentChecked?: boolean;
     /** @default 4 */
     readonly jobs?: number;
     readonly attemptTimeoutMs?: number;
@@ -365,7 +356,7 @@ export interface CheckedLayout {
  * `checksums.sha256` and matching its digest; the checksums name only the layout's own files;
  * no link, no path outside, no unbounded read. Every problem is one InputError naming the file.
  */
-export async function checkLayout(dir: string): Promise<CheckedLayout> {
+export async function checkLayout(dir: string, options: { readonly contentChecked?: boolean } = {}): Promise<CheckedLayout> {
     if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
         throw new InputError(`${dir}: no such folder; name the folder 'kfstack mirror export' wrote`, dir);
     if (!fs.existsSync(path.join(dir, "oci-layout")) || !fs.existsSync(path.join(dir, "index.json"))) {
@@ -383,7 +374,7 @@ export async function checkLayout(dir: string): Promise<CheckedLayout> {
     }
     const indexSum = sums.get("index.json");
     if (!indexSum) throw damaged(dir, `${CHECKSUMS} does not list index.json`);
-    if ((await hashFile(path.join(dir, "index.json"))) !== `sha256:${indexSum}`) throw damaged(dir, "index.json does not match its checksum");
+    if ((await hashFile(path.join(dir, "index.json"))).sha256 !== indexSum) throw damaged(dir, "index.json does not match its checksum");
     const index = readDocument(dir, "index.json") as Partial<Index> | null;
     if (typeof index !== "object" || index === null || !Array.isArray(index.manifests)) throw damaged(dir, "index.json has no manifests list");
 
@@ -396,7 +387,8 @@ export async function checkLayout(dir: string): Promise<CheckedLayout> {
                 const st = regularFile(dir, rel);
                 if (st.size !== d.size) throw damaged(dir, `${rel} is ${st.size} bytes, its descriptor says ${d.size}`);
                 if (sums.get(rel) !== d.digest.slice(7)) throw damaged(dir, `${rel} is not listed in ${CHECKSUMS}`);
-                if ((await hashFile(path.join(dir, rel))) !== d.digest) throw damaged(dir, `${rel} does not match its digest`);
+                if (!options.contentChecked && `sha256:${(await hashFile(path.join(dir, rel))).sha256}` !== d.digest)
+                    throw damaged(dir, `${rel} does not match its digest`);
             })();
             checked.set(d.digest, p);
         }
@@ -478,7 +470,7 @@ export async function importLayout(dir: string, mirror: Mirror, options: ImportO
     const started = Date.now();
     const say = options.progress ?? (() => undefined);
     // The bundle first: a damaged one is found wherever it is checked, skopeo or not.
-    const { images, blobsOf } = await checkLayout(dir);
+    const { images, blobsOf } = await checkLayout(dir, { contentChecked: options.contentChecked });
     skopeoBinary();
     say(`${dir}: ${countOf(images.size, "image")}, every file checked against its digest`);
     const clients = new Clients(options, mirror.host, retryReporter(say));
